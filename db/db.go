@@ -1,0 +1,886 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ipfs/go-cid"
+
+	"pstore/eval"
+	"pstore/merkle"
+	"pstore/pagestore"
+	"pstore/plan"
+)
+
+// RefPrefix is the prefix of the store ref that names a database's head:
+// database NAME is the ref "db/NAME".
+const RefPrefix = "db/"
+
+// HistoryPrefix prefixes the refs that keep compacted history alive:
+// "db-history/NAME/N" names the batch that ends at event N.
+const HistoryPrefix = "db-history/"
+
+// Defaults for CreateOptions.
+const (
+	DefaultSteps         = 100_000_000
+	DefaultSnapshotEvery = 10_000
+	DefaultSnapshotBytes = 16 << 20
+	// maxBatch bounds the inputs of one group commit, so one commit never
+	// holds its callers for long.
+	maxBatch = 4096
+)
+
+// CreateOptions configure a new database. They are stored in its head.
+type CreateOptions struct {
+	// Evaluator names the evaluator ("" = eval.DefaultName).
+	Evaluator string
+	// Steps is the per-input step budget: 0 means DefaultSteps, negative
+	// means unlimited.
+	Steps int64
+	// SnapshotEvery takes a snapshot when this many events have been
+	// logged since the last one: 0 means DefaultSnapshotEvery, negative
+	// means never (by count).
+	SnapshotEvery int64
+	// SnapshotBytes takes a snapshot when about this many bytes of log
+	// (an estimate of the inputs' and outputs' encoded size) have been
+	// written since the last one: 0 means DefaultSnapshotBytes, negative
+	// means never (by size).
+	SnapshotBytes int64
+}
+
+func policy(v, def int64) uint64 {
+	switch {
+	case v == 0:
+		return uint64(def)
+	case v < 0:
+		return 0
+	}
+	return uint64(v)
+}
+
+// CheckName reports whether name can name a database: 1 to 200 bytes of
+// letters, digits, '.', '_' and '-', not starting with '.'.
+func CheckName(name string) error {
+	if name == "" || len(name) > 200 || name[0] == '.' {
+		return fmt.Errorf("%w: %q", ErrBadName, name)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Errorf("%w: %q (use letters, digits, '.', '_', '-')", ErrBadName, name)
+		}
+	}
+	return nil
+}
+
+// openDBs is the process-wide set of open databases: a database has one
+// writer goroutine, so it may be open once per store per process.
+var openDBs struct {
+	mu sync.Mutex // guards m
+	m  map[openKey]*DB
+}
+
+type openKey struct {
+	st   *pagestore.Store
+	name string
+}
+
+// DB is an open database. All methods are safe for concurrent use.
+//
+// One writer goroutine owns the database's state and head: Send, Snapshot
+// and Compact hand it requests and wait for its reply, so inputs are applied
+// one at a time in arrival order and concurrent senders share one commit.
+type DB struct {
+	st   *pagestore.Store
+	name string
+	ev   eval.Evaluator
+
+	reqs    chan *request
+	closing chan struct{} // closed by Close: the writer drains and exits
+	done    chan struct{} // closed when the writer has exited
+	once    sync.Once
+
+	// Writer-owned (only the writer goroutine touches these after Open).
+	h     *head
+	state plan.Value
+
+	// mu guards the published view of the head and the fatal error.
+	mu struct {
+		sync.Mutex
+		h     head // copy of the last committed head
+		hcid  cid.Cid
+		fatal error // set when a commit failed: the database is unusable
+	}
+}
+
+type reqKind uint8
+
+const (
+	reqSend reqKind = iota
+	reqSnapshot
+	reqCompact
+	reqState
+)
+
+type request struct {
+	kind     reqKind
+	ctx      context.Context
+	input    plan.Value
+	keepHist bool
+	reply    chan reply
+}
+
+type reply struct {
+	out   plan.Value
+	event uint64
+	state plan.Value
+	h     head
+	err   error
+}
+
+// headRef reads and decodes the head of database name.
+func headRef(st *pagestore.Store, name string) (*head, plan.Digest, error) {
+	if err := CheckName(name); err != nil {
+		return nil, plan.Digest{}, err
+	}
+	d, err := st.Ref(RefPrefix + name)
+	if err != nil {
+		if errors.Is(err, pagestore.ErrNotFound) {
+			return nil, d, fmt.Errorf("%w: %q", ErrNotFound, name)
+		}
+		return nil, d, err
+	}
+	v, err := st.LoadPin(d)
+	if err != nil {
+		return nil, d, fmt.Errorf("db %q: loading head %s: %w", name, merkle.CIDOf(d), err)
+	}
+	h, err := decodeHead(v)
+	if err != nil {
+		return nil, d, fmt.Errorf("db %q: head %s: %w", name, merkle.CIDOf(d), err)
+	}
+	return h, d, nil
+}
+
+func nowMs() uint64 { return uint64(time.Now().UnixMilli()) }
+
+// Create makes a new database name on st whose initial value is init (it
+// is normalized first, within the step budget) and opens it.
+func Create(ctx context.Context, st *pagestore.Store, name string, init plan.Value, opts CreateOptions) (*DB, error) {
+	if err := CheckName(name); err != nil {
+		return nil, err
+	}
+	ev, err := eval.Get(opts.Evaluator)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.Ref(RefPrefix + name); err == nil {
+		return nil, fmt.Errorf("%w: %q", ErrExists, name)
+	} else if !errors.Is(err, pagestore.ErrNotFound) {
+		return nil, err
+	}
+	steps := policy(opts.Steps, DefaultSteps)
+	v := init
+	if needsEval(v) {
+		res, err := ev.Eval(ctx, v, eval.Options{Steps: int64(steps)})
+		if err != nil {
+			return nil, fmt.Errorf("db %q: normalizing the initial value: %w", name, err)
+		}
+		v = res.Value
+	}
+	initPin := plan.P(v)
+	now := nowMs()
+	h := &head{
+		version:    FormatVersion,
+		evaluator:  ev.Name(),
+		steps:      steps,
+		snapEvery:  policy(opts.SnapshotEvery, DefaultSnapshotEvery),
+		snapBytes:  policy(opts.SnapshotBytes, DefaultSnapshotBytes),
+		snapState:  initPin,
+		snapTimeMs: now,
+		initPin:    initPin,
+		baseState:  initPin,
+		createdMs:  now,
+	}
+	hp := plan.P(h.value())
+	b := st.NewBatch()
+	hc, err := b.PutPin(hp)
+	if err != nil {
+		return nil, fmt.Errorf("db %q: storing the head: %w", name, err)
+	}
+	hd, _ := merkle.DigestOf(hc)
+	b.SetRef(RefPrefix+name, hd)
+	if err := b.Commit(); err != nil {
+		return nil, fmt.Errorf("db %q: committing: %w", name, err)
+	}
+	return Open(ctx, st, name)
+}
+
+// needsEval reports whether v may not be in normal form: nats, laws and
+// pins always are (laws and pins are normal by construction).
+func needsEval(v plan.Value) bool {
+	_, ok := v.(*plan.App)
+	return ok
+}
+
+// Open opens database name: it reads the head, loads the latest snapshot
+// lazily (only its top pin) and re-applies the accepted inputs logged after
+// it. The store must be open for writing.
+func Open(ctx context.Context, st *pagestore.Store, name string) (*DB, error) {
+	h, hd, err := headRef(st, name)
+	if err != nil {
+		return nil, err
+	}
+	ev, err := eval.Get(h.evaluator)
+	if err != nil {
+		return nil, fmt.Errorf("db %q: %w", name, err)
+	}
+	key := openKey{st, name}
+	openDBs.mu.Lock()
+	if openDBs.m == nil {
+		openDBs.m = map[openKey]*DB{}
+	}
+	if openDBs.m[key] != nil {
+		openDBs.mu.Unlock()
+		return nil, fmt.Errorf("%w: %q", ErrBusy, name)
+	}
+	d := &DB{st: st, name: name, ev: ev, reqs: make(chan *request),
+		closing: make(chan struct{}), done: make(chan struct{})}
+	openDBs.m[key] = d
+	openDBs.mu.Unlock()
+
+	state, err := recoverState(ctx, st, name, ev, h)
+	if err != nil {
+		openDBs.mu.Lock()
+		delete(openDBs.m, key)
+		openDBs.mu.Unlock()
+		return nil, err
+	}
+	d.h, d.state = h, state
+	d.mu.h, d.mu.hcid = *h, merkle.CIDOf(hd)
+	go d.loop()
+	return d, nil
+}
+
+// recoverState loads the snapshot and re-applies the accepted inputs
+// logged after it. Replayed outputs are compared with the logged ones.
+func recoverState(ctx context.Context, st *pagestore.Store, name string, ev eval.Evaluator, h *head) (plan.Value, error) {
+	state, err := h.snapState.Item()
+	if err != nil {
+		return nil, fmt.Errorf("db %q: loading snapshot: %w", name, err)
+	}
+	if h.events == h.snapEvent {
+		return state, nil
+	}
+	chain, err := batchesAfter(h, h.snapEvent)
+	if err != nil {
+		return nil, fmt.Errorf("db %q: %w", name, err)
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		ents, err := chain[i].entries()
+		if err != nil {
+			return nil, fmt.Errorf("db %q: %w", name, err)
+		}
+		for _, e := range ents {
+			if e.Event <= h.snapEvent || e.Outcome != Accepted {
+				continue
+			}
+			_, out, next, err := apply(ctx, ev, state, e.Input, 0)
+			if err != nil {
+				return nil, fmt.Errorf("db %q: re-applying event %d: %w", name, e.Event, err)
+			}
+			if eq, err := plan.EqualErr(out, e.Output); err != nil || !eq {
+				return nil, &NondeterminismError{Event: e.Event, What: "output",
+					Detail: fmt.Sprintf("recovery gives %s, the log has %s", short(out), short(e.Output))}
+			}
+			state = next
+		}
+	}
+	return state, nil
+}
+
+// batchesAfter returns the batches holding events after event `after`,
+// newest first, checking that they are contiguous and end at h.events.
+func batchesAfter(h *head, after uint64) ([]*batch, error) {
+	var chain []*batch
+	want := h.events + 1 // first event of the batch after the current one
+	for p := h.lastBatch; p != nil; {
+		b, err := loadBatch(p)
+		if err != nil {
+			return nil, err
+		}
+		end := b.first + uint64(len(b.inputs))
+		if end != want {
+			return nil, fmt.Errorf("%w: log batch %d..%d is followed by event %d", ErrCorrupt, b.first, end-1, want)
+		}
+		want = b.first
+		if end-1 <= after {
+			break
+		}
+		chain = append(chain, b)
+		if b.first <= after+1 {
+			break
+		}
+		p = b.prev
+		if p == nil && b.first != h.baseEvent+1 {
+			return nil, fmt.Errorf("%w: log starts at event %d, base is event %d", ErrCorrupt, b.first, h.baseEvent)
+		}
+	}
+	if want > after+1 && h.events > after {
+		return nil, fmt.Errorf("%w: log ends before event %d", ErrCorrupt, after+1)
+	}
+	return chain, nil
+}
+
+// apply runs one input against state: the input is normalized, then
+// (state input) is normalized, and its last two arguments are the output
+// and the next state. steps 0 means no budget.
+// The returned input is its normal form when that was computed (the
+// input as given otherwise); it is what the log records.
+func apply(ctx context.Context, ev eval.Evaluator, state, input plan.Value, steps uint64) (nf, out, next plan.Value, err error) {
+	budget := int64(steps)
+	if needsEval(input) {
+		res, err := ev.Eval(ctx, input, eval.Options{Steps: budget})
+		if err != nil {
+			return input, nil, nil, err
+		}
+		input = res.Value
+		if budget > 0 {
+			budget -= res.Stats.Steps
+			if budget <= 0 {
+				return input, nil, nil, fmt.Errorf("%w (normalizing the input)", eval.ErrBudget)
+			}
+		}
+	}
+	res, err := ev.Eval(ctx, plan.A(state, input), eval.Options{Steps: budget})
+	if err != nil {
+		return input, nil, nil, err
+	}
+	a, ok := res.Value.(*plan.App)
+	if !ok {
+		return input, nil, nil, ErrBadResult
+	}
+	args := a.Args
+	if len(args) < 2 {
+		_, args = a.Spine()
+		if len(args) < 2 {
+			return input, nil, nil, ErrBadResult
+		}
+	}
+	return input, args[len(args)-2], args[len(args)-1], nil
+}
+
+// classify maps an apply error to a rejection kind; ok is false for errors
+// that are not facts about the input (cancellation, I/O, corruption), which
+// are not logged.
+func classify(err error) (kind uint64, ok bool) {
+	switch {
+	case errors.Is(err, eval.ErrCanceled), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return 0, false
+	case errors.Is(err, eval.ErrCrash):
+		return KindCrash, true
+	case errors.Is(err, eval.ErrLoop):
+		return KindLoop, true
+	case errors.Is(err, eval.ErrBudget):
+		return KindBudget, true
+	case errors.Is(err, ErrBadResult):
+		return KindShape, true
+	}
+	return 0, false
+}
+
+func short(v plan.Value) string {
+	s, err := plan.Sprint(v, plan.PrintOptions{Limit: 200})
+	if err != nil {
+		return s + "..."
+	}
+	return s
+}
+
+// Name returns the database's name.
+func (d *DB) Name() string { return d.name }
+
+// Evaluator returns the database's evaluator.
+func (d *DB) Evaluator() eval.Evaluator { return d.ev }
+
+// Send applies input and returns its output and event number once the
+// batch holding it is durable. A rejected input (crash, loop, budget, bad
+// result) is logged too: the error is a *RejectedError carrying its event
+// number, and the database keeps its previous value. An input whose
+// evaluation was canceled through ctx, or that failed for a reason that is
+// not a property of the input (a pin that cannot be loaded), is not logged.
+func (d *DB) Send(ctx context.Context, input plan.Value) (output plan.Value, event uint64, err error) {
+	r, err := d.do(ctx, &request{kind: reqSend, ctx: ctx, input: input})
+	return r.out, r.event, err
+}
+
+func (d *DB) do(ctx context.Context, r *request) (reply, error) {
+	r.reply = make(chan reply, 1)
+	select {
+	case d.reqs <- r:
+	case <-d.closing:
+		return reply{}, d.closedErr()
+	case <-ctx.Done():
+		return reply{}, ctx.Err()
+	}
+	// Once the writer has the request it always answers (evaluation sees
+	// ctx, commits are short), so wait for the answer, not for ctx.
+	select {
+	case rep := <-r.reply:
+		return rep, rep.err
+	case <-d.done:
+		select {
+		case rep := <-r.reply:
+			return rep, rep.err
+		default:
+			return reply{}, d.closedErr()
+		}
+	}
+}
+
+func (d *DB) closedErr() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.mu.fatal != nil {
+		return fmt.Errorf("%w (after a failed commit: %w)", ErrClosed, d.mu.fatal)
+	}
+	return ErrClosed
+}
+
+// Snapshot pins the current state now (if anything changed since the last
+// snapshot) and returns the event number it covers and its CID.
+func (d *DB) Snapshot(ctx context.Context) (event uint64, c cid.Cid, err error) {
+	rep, err := d.do(ctx, &request{kind: reqSnapshot, ctx: ctx})
+	if err != nil {
+		return 0, cid.Undef, err
+	}
+	sd, _ := rep.h.snapState.CachedDigest()
+	return rep.h.snapEvent, merkle.CIDOf(sd), nil
+}
+
+// Compact drops the log batches before the latest snapshot: the batches
+// after it are rewritten into a chain that starts there, and the snapshot
+// becomes the base that replay starts from. With keepHistory the old chain
+// stays reachable from the ref "db-history/NAME/N" (N is the snapshot's
+// event); without it the old batches are garbage for `pstore gc`.
+func (d *DB) Compact(ctx context.Context, keepHistory bool) error {
+	_, err := d.do(ctx, &request{kind: reqCompact, ctx: ctx, keepHist: keepHistory})
+	return err
+}
+
+// Close stops the writer after it has answered every request it took and
+// releases the name. It does not close the store.
+func (d *DB) Close() error {
+	d.once.Do(func() {
+		close(d.closing)
+		<-d.done
+		openDBs.mu.Lock()
+		delete(openDBs.m, openKey{d.st, d.name})
+		openDBs.mu.Unlock()
+	})
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.mu.fatal
+}
+
+// loop is the writer goroutine.
+func (d *DB) loop() {
+	defer close(d.done)
+	var pendingCtl *request
+	for {
+		var first *request
+		if pendingCtl != nil {
+			first, pendingCtl = pendingCtl, nil
+		} else {
+			select {
+			case first = <-d.reqs:
+			case <-d.closing:
+				return
+			}
+		}
+		if first.kind != reqSend {
+			d.control(first)
+			continue
+		}
+		group := []*request{first}
+	drain:
+		for len(group) < maxBatch {
+			select {
+			case r := <-d.reqs:
+				if r.kind != reqSend {
+					pendingCtl = r
+					break drain
+				}
+				group = append(group, r)
+			default:
+				break drain
+			}
+		}
+		d.sendGroup(group)
+	}
+}
+
+func (d *DB) fatal() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.mu.fatal
+}
+
+func (d *DB) setFatal(err error) {
+	d.mu.Lock()
+	if d.mu.fatal == nil {
+		d.mu.fatal = err
+	}
+	d.mu.Unlock()
+}
+
+// sendGroup applies a group of inputs in order and commits them as one
+// batch; every caller is answered after the commit returns.
+func (d *DB) sendGroup(group []*request) {
+	if err := d.fatal(); err != nil {
+		for _, r := range group {
+			r.reply <- reply{err: d.closedErr()}
+		}
+		return
+	}
+	type result struct {
+		r      *request
+		logged bool
+		rep    reply
+	}
+	results := make([]result, len(group))
+	var inputs, outcomes []plan.Value
+	var logBytes uint64
+	prevState := d.state
+	event := d.h.events
+	for i, r := range group {
+		res := &results[i]
+		res.r = r
+		if err := r.ctx.Err(); err != nil {
+			res.rep.err = err
+			continue
+		}
+		input, out, next, err := apply(r.ctx, d.ev, d.state, r.input, d.h.steps)
+		if err != nil {
+			kind, ok := classify(err)
+			if !ok {
+				res.rep.err = err
+				continue
+			}
+			event++
+			msg := err.Error()
+			inputs = append(inputs, input)
+			outcomes = append(outcomes, rejectedOutcome(kind, msg))
+			logBytes += approxSize(input) + uint64(len(msg))
+			res.logged = true
+			res.rep = reply{event: event, err: &RejectedError{Event: event, Kind: kind, Err: err}}
+			continue
+		}
+		event++
+		inputs = append(inputs, input)
+		outcomes = append(outcomes, okOutcome(out))
+		logBytes += approxSize(input) + approxSize(out)
+		d.state = next
+		res.logged = true
+		res.rep = reply{out: out, event: event}
+	}
+	if len(inputs) > 0 {
+		h := *d.h
+		first := h.events + 1
+		b := &batch{prev: h.lastBatch, first: first, inputs: inputs, outcomes: outcomes, timeMs: nowMs()}
+		h.events = event
+		h.logBytes += logBytes
+		h.batches++
+		snap := (h.snapEvery > 0 && h.events-h.snapEvent >= h.snapEvery) ||
+			(h.snapBytes > 0 && h.logBytes >= h.snapBytes)
+		if err := d.commit(&h, b, snap); err != nil {
+			d.state = prevState
+			d.setFatal(err)
+			for i := range results {
+				if results[i].logged {
+					results[i].rep = reply{err: fmt.Errorf("db %q: commit failed: %w", d.name, err)}
+				}
+			}
+		}
+	}
+	for _, res := range results {
+		res.r.reply <- res.rep
+	}
+}
+
+// commit makes batch b (may be nil) and head h durable in one store commit,
+// with a snapshot of the current state when snap is set, then adopts h.
+func (d *DB) commit(h *head, b *batch, snap bool) error {
+	var snapPin *plan.Pin
+	sb := d.st.NewBatch()
+	if snap {
+		snapPin = plan.P(d.state)
+		if _, err := sb.PutPin(snapPin); err != nil {
+			return fmt.Errorf("storing snapshot: %w", err)
+		}
+		sd, _ := snapPin.CachedDigest()
+		h.snapEvent, h.snapState, h.snapTimeMs, h.logBytes = h.events, snapPin, nowMs(), 0
+		if b != nil {
+			b.stateAfter, b.hasState = sd, true
+		}
+	}
+	var batchPin *plan.Pin
+	if b != nil {
+		batchPin = plan.P(b.value())
+		if _, err := sb.PutPin(batchPin); err != nil {
+			return fmt.Errorf("storing log batch: %w", err)
+		}
+		h.lastBatch = batchPin
+	}
+	hp := plan.P(h.value())
+	hc, err := sb.PutPin(hp)
+	if err != nil {
+		return fmt.Errorf("storing head: %w", err)
+	}
+	hd, _ := hp.CachedDigest()
+	sb.SetRef(RefPrefix+d.name, hd)
+	if err := sb.Commit(); err != nil {
+		return err
+	}
+	// Keep references, not contents: the in-memory log and old states can
+	// then be collected, and a big state is faulted back in lazily.
+	if batchPin != nil {
+		bd, _ := batchPin.CachedDigest()
+		h.lastBatch = plan.NewPinRef(bd, d.st)
+	}
+	if snapPin != nil {
+		sd, _ := snapPin.CachedDigest()
+		h.snapState = plan.NewPinRef(sd, d.st)
+		if v, err := h.snapState.Item(); err == nil {
+			d.state = v
+		}
+	}
+	d.h = h
+	d.mu.Lock()
+	d.mu.h, d.mu.hcid = *h, hc
+	d.mu.Unlock()
+	return nil
+}
+
+// control runs a snapshot, compaction or state request.
+func (d *DB) control(r *request) {
+	if err := d.fatal(); err != nil {
+		r.reply <- reply{err: d.closedErr()}
+		return
+	}
+	switch r.kind {
+	case reqSnapshot:
+		if d.h.snapEvent != d.h.events {
+			h := *d.h
+			if err := d.commit(&h, nil, true); err != nil {
+				d.setFatal(err)
+				r.reply <- reply{err: err}
+				return
+			}
+		}
+		r.reply <- reply{h: *d.h}
+	case reqCompact:
+		r.reply <- reply{err: d.compact(r.keepHist)}
+	case reqState:
+		r.reply <- reply{state: d.state, h: *d.h}
+	}
+}
+
+// compact rewrites the log so that it starts at the latest snapshot.
+func (d *DB) compact(keepHist bool) error {
+	h := *d.h
+	if h.snapEvent == h.baseEvent {
+		return nil
+	}
+	chain, err := batchesAfter(&h, h.snapEvent)
+	if err != nil {
+		return err
+	}
+	// The batch that ends at the snapshot (the new chain's cut point).
+	var cut *plan.Pin
+	if len(chain) == 0 {
+		cut = h.lastBatch
+	} else {
+		cut = chain[len(chain)-1].prev
+	}
+	var prev *plan.Pin
+	sb := d.st.NewBatch()
+	for i := len(chain) - 1; i >= 0; i-- {
+		nb := *chain[i]
+		nb.prev = prev
+		p := plan.P(nb.value())
+		if _, err := sb.PutPin(p); err != nil {
+			return err
+		}
+		prev = p
+	}
+	h.lastBatch = prev
+	h.baseEvent = h.snapEvent
+	h.baseState = h.snapState
+	h.batches = uint64(len(chain))
+	hp := plan.P(h.value())
+	hc, err := sb.PutPin(hp)
+	if err != nil {
+		return err
+	}
+	hd, _ := hp.CachedDigest()
+	sb.SetRef(RefPrefix+d.name, hd)
+	if keepHist && cut != nil {
+		cd, ok := cut.CachedDigest()
+		if !ok {
+			if cd, err = merkle.Digest(cut); err != nil {
+				return err
+			}
+		}
+		sb.SetRef(fmt.Sprintf("%s%s/%d", HistoryPrefix, d.name, h.snapEvent), cd)
+	}
+	if err := sb.Commit(); err != nil {
+		d.setFatal(err)
+		return err
+	}
+	if prev != nil {
+		pd, _ := prev.CachedDigest()
+		h.lastBatch = plan.NewPinRef(pd, d.st)
+	}
+	d.h = &h
+	d.mu.Lock()
+	d.mu.h, d.mu.hcid = h, hc
+	d.mu.Unlock()
+	return nil
+}
+
+// currentState returns the state and head as the writer has them now
+// (after every request sent before this call).
+func (d *DB) currentState(ctx context.Context) (plan.Value, head, error) {
+	rep, err := d.do(ctx, &request{kind: reqState, ctx: ctx})
+	return rep.state, rep.h, err
+}
+
+// State returns the database's current value.
+func (d *DB) State(ctx context.Context) (plan.Value, error) {
+	v, _, err := d.currentState(ctx)
+	return v, err
+}
+
+// ---- status, list, drop ----
+
+// Status describes a database.
+type Status struct {
+	Name                string    `json:"name"`
+	Evaluator           string    `json:"evaluator"`
+	Steps               uint64    `json:"steps"` // 0: unlimited
+	Events              uint64    `json:"events"`
+	Batches             uint64    `json:"batches"` // in the chain since the base
+	SnapshotEvent       uint64    `json:"snapshot_event"`
+	SnapshotCID         string    `json:"snapshot_cid"`
+	SnapshotTime        time.Time `json:"snapshot_time"`
+	EventsSinceSnapshot uint64    `json:"events_since_snapshot"`
+	LogBytesSince       uint64    `json:"log_bytes_since_snapshot"` // estimate
+	BaseEvent           uint64    `json:"base_event"`               // the log starts after it
+	SnapshotEvery       uint64    `json:"snapshot_every"`
+	SnapshotBytes       uint64    `json:"snapshot_bytes"`
+	HeadCID             string    `json:"head_cid"`
+	InitCID             string    `json:"init_cid"`
+	Created             time.Time `json:"created"`
+}
+
+func pinCID(p *plan.Pin) string {
+	if p == nil {
+		return ""
+	}
+	d, ok := p.CachedDigest()
+	if !ok {
+		var err error
+		if d, err = merkle.Digest(p); err != nil {
+			return ""
+		}
+	}
+	return merkle.CIDOf(d).String()
+}
+
+func statusOf(name string, h *head, hc cid.Cid) Status {
+	return Status{
+		Name: name, Evaluator: h.evaluator, Steps: h.steps, Events: h.events, Batches: h.batches,
+		SnapshotEvent: h.snapEvent, SnapshotCID: pinCID(h.snapState),
+		SnapshotTime:        time.UnixMilli(int64(h.snapTimeMs)).UTC(),
+		EventsSinceSnapshot: h.events - h.snapEvent, LogBytesSince: h.logBytes,
+		BaseEvent: h.baseEvent, SnapshotEvery: h.snapEvery, SnapshotBytes: h.snapBytes,
+		HeadCID: hc.String(), InitCID: pinCID(h.initPin),
+		Created: time.UnixMilli(int64(h.createdMs)).UTC(),
+	}
+}
+
+// Status returns the database's status as of its last commit.
+func (d *DB) Status() Status {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	h := d.mu.h
+	return statusOf(d.name, &h, d.mu.hcid)
+}
+
+// Info returns the status of database name from its head on st (the store
+// may be read-only; another process may be writing).
+func Info(st *pagestore.Store, name string) (Status, error) {
+	h, hd, err := headRef(st, name)
+	if err != nil {
+		return Status{}, err
+	}
+	return statusOf(name, h, merkle.CIDOf(hd)), nil
+}
+
+// List returns the status of every database on st, sorted by name.
+func List(st *pagestore.Store) ([]Status, error) {
+	refs, err := st.Refs()
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for n := range refs {
+		if strings.HasPrefix(n, RefPrefix) {
+			names = append(names, n[len(RefPrefix):])
+		}
+	}
+	sort.Strings(names)
+	out := make([]Status, 0, len(names))
+	for _, n := range names {
+		s, err := Info(st, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// Drop removes database name: its ref and its history refs. Its pins stay
+// on the store until garbage collection. It must not be open.
+func Drop(st *pagestore.Store, name string) error {
+	if err := CheckName(name); err != nil {
+		return err
+	}
+	openDBs.mu.Lock()
+	busy := openDBs.m[openKey{st, name}] != nil
+	openDBs.mu.Unlock()
+	if busy {
+		return fmt.Errorf("%w: %q (close it before dropping it)", ErrBusy, name)
+	}
+	refs, err := st.Refs()
+	if err != nil {
+		return err
+	}
+	if _, ok := refs[RefPrefix+name]; !ok {
+		return fmt.Errorf("%w: %q", ErrNotFound, name)
+	}
+	b := st.NewBatch()
+	b.DeleteRef(RefPrefix + name)
+	for n := range refs {
+		if strings.HasPrefix(n, HistoryPrefix+name+"/") {
+			b.DeleteRef(n)
+		}
+	}
+	return b.Commit()
+}

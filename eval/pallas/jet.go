@@ -1,0 +1,208 @@
+package pallas
+
+import (
+	"fmt"
+	"sync"
+
+	"pstore/merkle"
+	"pstore/plan"
+)
+
+// Jets (PLAN.md 7): native implementations of particular pinned laws,
+// matched by the digest of the pin (its CID), so only the exact law gets
+// the jet.
+//
+// A jet must give exactly the result the law would give, including
+// laziness: it may only force (evaluate to WHNF) an argument that the law
+// would force on every path that has a value. It does so by returning
+// c.Force(i); the evaluator then evaluates argument i on its own explicit
+// stack and calls the jet again, so a jet never recurses into the
+// evaluator. A jet that meets a case it does not handle returns Decline(),
+// and the law's own body runs (what it forced so far stays evaluated, which
+// is invisible).
+
+// JetFunc is a jet. It inspects its arguments through c and returns one of
+// c.Force(i), c.Arg(i), ReturnNat(n), ReturnValue(v) or Decline().
+type JetFunc func(c *JetCall) JetResult
+
+// JetCall gives a jet access to the arguments of one call. It is valid only
+// during the call.
+type JetCall struct {
+	args []*node
+}
+
+// NumArgs is the number of arguments (the law's arity).
+func (c *JetCall) NumArgs() int { return len(c.args) }
+
+// Nat returns argument i (0-based) cast to a nat (PLAN.md 4.5) when it is
+// already in WHNF; otherwise ok is false and the jet should return
+// c.Force(i).
+func (c *JetCall) Nat(i int) (n plan.Nat, ok bool) {
+	a := follow(c.args[i])
+	if !a.isWHNF() {
+		return plan.Nat{}, false
+	}
+	return castNat(a), true
+}
+
+// Kind returns the kind of argument i when it is in WHNF (ok false
+// otherwise). A closure is KindApp.
+func (c *JetCall) Kind(i int) (k plan.Kind, ok bool) {
+	a := follow(c.args[i])
+	if !a.isWHNF() {
+		return 0, false
+	}
+	switch a.tag {
+	case tagNat:
+		return plan.KindNat, true
+	case tagLaw:
+		return plan.KindLaw, true
+	case tagPin:
+		return plan.KindPin, true
+	}
+	return plan.KindApp, true
+}
+
+// Force asks the evaluator to evaluate argument i to WHNF and call the jet
+// again.
+func (c *JetCall) Force(i int) JetResult { return JetResult{kind: jForce, i: i} }
+
+// Arg returns argument i itself (unevaluated if it is) as the result.
+func (c *JetCall) Arg(i int) JetResult { return JetResult{kind: jArg, i: i} }
+
+// ReturnNat returns the nat n.
+func ReturnNat(n plan.Nat) JetResult { return JetResult{kind: jNat, nat: n} }
+
+// ReturnValue returns v, which is evaluated further like any law result.
+func ReturnValue(v plan.Value) JetResult { return JetResult{kind: jValue, v: v} }
+
+// Decline makes the evaluator run the law's own body.
+func Decline() JetResult { return JetResult{kind: jDecline} }
+
+// JetResult is what a JetFunc returns.
+type JetResult struct {
+	kind uint8
+	i    int
+	nat  plan.Nat
+	v    plan.Value
+}
+
+const (
+	jDecline uint8 = iota
+	jForce
+	jArg
+	jNat
+	jValue
+)
+
+type jetEntry struct {
+	name  string
+	arity int
+	fn    JetFunc
+}
+
+var jets struct {
+	// mu guards byDigest. Lookups happen once per pin node per evaluation.
+	mu       sync.RWMutex
+	byDigest map[plan.Digest]*jetEntry
+}
+
+// RegisterJet makes fn the jet of the pinned law whose pin digest is d
+// (merkle.Digest of the pin; merkle.DigestOf turns a CID into it). arity
+// must be the law's arity; a pin whose law has another arity never gets the
+// jet. name is used in error messages and traces. Registering a digest twice
+// replaces the earlier jet. Safe for concurrent use; evaluations already
+// running may or may not see the new jet.
+func RegisterJet(d plan.Digest, name string, arity int, fn JetFunc) {
+	jets.mu.Lock()
+	defer jets.mu.Unlock()
+	if jets.byDigest == nil {
+		jets.byDigest = map[plan.Digest]*jetEntry{}
+	}
+	jets.byDigest[d] = &jetEntry{name: name, arity: arity, fn: fn}
+}
+
+// RegisterJetFor is RegisterJet for a pin value: it computes the pin's
+// digest.
+func RegisterJetFor(p *plan.Pin, name string, arity int, fn JetFunc) error {
+	d, err := merkle.Digest(p)
+	if err != nil {
+		return fmt.Errorf("pallas: jet %s: %w", name, err)
+	}
+	RegisterJet(d, name, arity, fn)
+	return nil
+}
+
+func findJet(d plan.Digest) *jetEntry {
+	jets.mu.RLock()
+	defer jets.mu.RUnlock()
+	return jets.byDigest[d]
+}
+
+// lookupJet decides, once per pin node, whether the pinned law has a jet:
+// one digest computation (cached in the plan.Pin) and one map lookup.
+func (m *machine) lookupJet(pi *pinInfo) error {
+	pi.jetDone = true
+	builtinJets()
+	d, err := merkle.Digest(pi.pin)
+	if err != nil {
+		// A pin that cannot be hashed cannot match a jet; its law runs.
+		return nil
+	}
+	j := findJet(d)
+	if j == nil {
+		return nil
+	}
+	li := follow(pi.contents).x.(*lawInfo)
+	if li.arity == j.arity {
+		pi.jet = j
+	}
+	return nil
+}
+
+// callJet runs the jet frame at index top. It returns the argument to
+// evaluate next, or nil when the step is over (the thunk was overwritten
+// and the frame popped).
+func (m *machine) callJet(top int) (*node, error) {
+	fr := &m.frames[top]
+	base, ar := int(fr.base), int(fr.ar)
+	m.jc.args = m.astack[base+1 : base+1+fr.jet.arity]
+	for {
+		r := fr.jet.fn(&m.jc)
+		var res *node
+		switch r.kind {
+		case jForce:
+			if r.i < 0 || r.i >= len(m.jc.args) {
+				return nil, fmt.Errorf("pallas: jet %s forced argument %d of %d", fr.jet.name, r.i, len(m.jc.args))
+			}
+			n := follow(m.jc.args[r.i])
+			m.jc.args[r.i] = n
+			if n.isWHNF() {
+				return nil, fmt.Errorf("pallas: jet %s forced argument %d, which is already evaluated", fr.jet.name, r.i)
+			}
+			fr.i = int32(r.i + 1)
+			m.jc.args = nil
+			return n, nil
+		case jArg:
+			res = m.jc.args[r.i]
+		case jNat:
+			res = natNode(r.nat)
+		case jValue:
+			res = m.wrap(r.v)
+		default: // decline: run the law
+			m.jc.args = nil
+			m.stats.JetCalls--
+			o := fr.o
+			head := m.astack[base]
+			m.pop()
+			o.flags &^= fBusy
+			m.finishLaw(o, follow(head.x.(*pinInfo).contents).x.(*lawInfo), base, ar)
+			return nil, nil
+		}
+		m.jc.args = nil
+		o := fr.o
+		m.pop()
+		m.finishStep(o, base, ar, res)
+		return nil, nil
+	}
+}

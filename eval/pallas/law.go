@@ -1,0 +1,250 @@
+package pallas
+
+import (
+	"pstore/plan"
+)
+
+// Conversion of input values and compilation of law bodies.
+
+// wrap turns a plan.Value into a node without looking inside apps: an app
+// becomes a lazy node converted one level when evaluation touches it.
+// Laws and pins are memoized per machine so that their compiled body, jet
+// lookup and loaded contents are shared by every reference.
+func (m *machine) wrap(v plan.Value) *node {
+	switch v := v.(type) {
+	case plan.Nat:
+		return natNode(v)
+	case *plan.Law:
+		if n, ok := m.laws[v]; ok {
+			return n
+		}
+		n := &node{tag: tagLaw, x: &lawInfo{law: v, arity: clampArity(v.Arity)}}
+		m.laws[v] = n
+		return n
+	case *plan.Pin:
+		if n, ok := m.pins[v]; ok {
+			return n
+		}
+		n := &node{tag: tagPin, x: &pinInfo{pin: v}}
+		m.pins[v] = n
+		return n
+	case *plan.App:
+		if n, ok := m.apps[v]; ok {
+			return n
+		}
+		return &node{tag: tagLazy, x: v}
+	}
+	panic("pallas: unknown plan.Value")
+}
+
+// force converts a lazy node one level, in place. The same *plan.App met
+// twice becomes one node (the second lazy node turns into an indirection),
+// so sharing in the input is sharing in the graph.
+func (m *machine) force(n *node) {
+	a := n.x.(*plan.App)
+	if prev, ok := m.apps[a]; ok && prev != n {
+		n.tag, n.fn, n.x = tagInd, prev, nil
+		return
+	}
+	m.apps[a] = n
+	args := make([]*node, len(a.Args))
+	for i, x := range a.Args {
+		args[i] = m.wrap(x)
+	}
+	n.tag, n.fn, n.args, n.x = tagApp, m.wrap(a.Fun), args, nil
+}
+
+// Compiled law bodies (PLAN.md 6.2, 6.3). A body expression is compiled
+// once into postfix code for a small stack machine, so instantiating it is
+// a loop over an array with no Go recursion and no type switches on
+// plan.Values.
+
+type opcode uint8
+
+const (
+	iRef   opcode = iota // push env[n]
+	iConst               // push c
+	iCall                // pop n args and a function, push the app
+)
+
+type instr struct {
+	op opcode
+	n  int32
+	c  *node
+}
+
+type lawCode struct {
+	lets [][]instr // the leading let chain, in order
+	body []instr
+}
+
+// shape classifies a body expression by the top of its app chain.
+func shape(t plan.Value) (head plan.Value, args []plan.Value, ok bool) {
+	a, isApp := t.(*plan.App)
+	if !isApp {
+		return nil, nil, false
+	}
+	h, as := a.Spine()
+	return h, as, true
+}
+
+func isNatV(v plan.Value, k uint64) bool {
+	n, ok := v.(plan.Nat)
+	if !ok {
+		return false
+	}
+	x, small := n.Uint64()
+	return small && x == k
+}
+
+func (m *machine) compile(li *lawInfo) *lawCode {
+	if li.code != nil {
+		return li.code
+	}
+	b := li.law.Body
+	var lets []plan.Value
+	for {
+		h, as, ok := shape(b)
+		if !ok || len(as) != 2 || !isNatV(h, 1) {
+			break
+		}
+		lets = append(lets, as[0])
+		b = as[1]
+	}
+	nmax := uint64(li.arity) + uint64(len(lets))
+	c := &lawCode{lets: make([][]instr, len(lets))}
+	for j, v := range lets {
+		c.lets[j] = m.compileExpr(v, nmax)
+	}
+	c.body = m.compileExpr(b, nmax)
+	li.code = c
+	return c
+}
+
+// compileExpr emits postfix code for body expression t with highest valid
+// index nmax. Apply chains (0 (0 f a) b) become one call with two
+// arguments: the intermediate pairs are fresh, so nothing can share them.
+func (m *machine) compileExpr(t plan.Value, nmax uint64) []instr {
+	type task struct {
+		t    plan.Value
+		call int32 // > 0: emit a call of this many args instead
+	}
+	var out []instr
+	stack := []task{{t: t}}
+	for len(stack) > 0 {
+		tk := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if tk.call > 0 {
+			out = append(out, instr{op: iCall, n: tk.call})
+			continue
+		}
+		t := tk.t
+		if n, ok := t.(plan.Nat); ok {
+			if x, small := n.Uint64(); small && x <= nmax {
+				out = append(out, instr{op: iRef, n: int32(x)})
+			} else {
+				out = append(out, instr{op: iConst, c: natNode(n)})
+			}
+			continue
+		}
+		h, as, ok := shape(t)
+		switch {
+		case ok && len(as) == 2 && isNatV(h, 0):
+			// Collect the chain of apply forms down the function side.
+			var xs []plan.Value
+			f := t
+			for {
+				h2, as2, ok2 := shape(f)
+				if !ok2 || len(as2) != 2 || !isNatV(h2, 0) {
+					break
+				}
+				xs = append(xs, as2[1])
+				f = as2[0]
+			}
+			// xs holds the arguments last first; emit f, then the
+			// arguments in order, then the call.
+			stack = append(stack, task{call: int32(len(xs))})
+			for _, x := range xs {
+				stack = append(stack, task{t: x})
+			}
+			stack = append(stack, task{t: f})
+		case ok && len(as) == 1 && isNatV(h, 2):
+			out = append(out, instr{op: iConst, c: m.wrap(as[0])})
+		default:
+			out = append(out, instr{op: iConst, c: m.wrap(t)})
+		}
+	}
+	return out
+}
+
+// instantiate runs code against env. If the code ends in a call and into
+// is not nil, the app is built in into (which becomes that app) instead of
+// a new node.
+func (m *machine) instantiate(code []instr, env []*node, into *node) *node {
+	if len(code) == 1 {
+		switch code[0].op {
+		case iRef:
+			return env[code[0].n]
+		case iConst:
+			return code[0].c
+		}
+	}
+	vs := m.vstack[:0]
+	last := len(code) - 1
+	for i := range code {
+		in := &code[i]
+		switch in.op {
+		case iRef:
+			vs = append(vs, env[in.n])
+		case iConst:
+			vs = append(vs, in.c)
+		case iCall:
+			k := int(in.n)
+			top := len(vs) - k
+			args := make([]*node, k)
+			copy(args, vs[top:])
+			fn := vs[top-1]
+			vs = vs[:top-1]
+			var n *node
+			if i == last && into != nil {
+				n = into
+				n.flags, n.x = 0, nil
+			} else {
+				n = &node{}
+			}
+			n.tag, n.fn, n.args = tagApp, fn, args
+			vs = append(vs, n)
+		}
+	}
+	r := vs[0]
+	clear(vs)
+	m.vstack = vs[:0]
+	return r
+}
+
+// runLaw performs a law step (PLAN.md 6). The head and the arguments are
+// m.astack[base:] (the environment); let slots are pushed after them. The
+// result is built into `into` when that is not nil, else returned. The
+// caller truncates m.astack afterwards.
+func (m *machine) runLaw(li *lawInfo, base int, into *node) *node {
+	c := m.compile(li)
+	if len(c.lets) > 0 {
+		a := len(m.astack)
+		for range c.lets {
+			m.astack = append(m.astack, &node{tag: tagHole})
+		}
+		env := m.astack[base:]
+		for j, code := range c.lets {
+			slot := m.astack[a+j]
+			r := m.instantiate(code, env, slot)
+			if r == slot {
+				continue // built in place
+			}
+			// An alias (or a constant). If following the alias leads back
+			// to this slot, the slot stays a hole (PLAN.md 6.2); become
+			// does exactly that check.
+			slot.become(r)
+		}
+	}
+	return m.instantiate(c.body, m.astack[base:], into)
+}

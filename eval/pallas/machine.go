@@ -1,0 +1,444 @@
+package pallas
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"pstore/eval"
+	"pstore/plan"
+)
+
+// The reduction machine: one per Eval call. All evaluation state is in the
+// heap graph and in two explicit stacks (frames and astack), never in Go
+// recursion, so program depth is limited only by memory, and an evaluation
+// stopped between two steps can be read back as a residual value.
+
+// Frame kinds.
+const (
+	kFn    uint8 = iota // o's function part is being evaluated (o is marked)
+	kArity              // the contents of a pin in o's head are being evaluated
+	kNF                 // normalizing o; i is the child under way (-2: o itself)
+	kOp                 // opcode step of o, waiting for argument i
+	kJet                // jet step of o, waiting for the argument it forced
+)
+
+type frame struct {
+	k    uint8
+	op   uint8
+	i    int32
+	base int32 // astack index of the step's head (kOp, kJet)
+	ar   int32 // arity of the step (kOp, kJet)
+	o    *node
+	jet  *jetEntry
+}
+
+type machine struct {
+	ctx   context.Context
+	done  <-chan struct{}
+	opts  eval.Options
+	stats eval.Stats
+
+	frames []frame
+	astack []*node // heads and arguments of steps under way, let slots
+	vstack []*node // instantiate's value stack
+
+	laws map[*plan.Law]*node
+	pins map[*plan.Pin]*node
+	apps map[*plan.App]*node
+
+	rb readback // reused by opcodes 0 and 4
+	jc JetCall  // reused by jet calls
+
+	stopErr error // set when stopped by budget or context
+}
+
+func newMachine(ctx context.Context, opts eval.Options) *machine {
+	return &machine{
+		ctx:  ctx,
+		done: ctx.Done(),
+		opts: opts,
+		laws: map[*plan.Law]*node{},
+		pins: map[*plan.Pin]*node{},
+		apps: map[*plan.App]*node{},
+	}
+}
+
+// errStop is the internal signal that the budget or the context stopped the
+// machine; Eval turns it into an *eval.StoppedError with a residual.
+var errStop = errors.New("pallas: stopped")
+
+func crashf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{eval.ErrCrash}, args...)...)
+}
+
+func loopErr(what string) error {
+	return fmt.Errorf("%w: %s", eval.ErrLoop, what)
+}
+
+// ctxEvery is how many steps run between two looks at the context.
+const ctxEvery = 1 << 10
+
+// tick accounts one step. It returns errStop if the step must not run.
+func (m *machine) tick() error {
+	if m.opts.Steps > 0 && m.stats.Steps >= m.opts.Steps {
+		m.stopErr = eval.ErrBudget
+		return errStop
+	}
+	if m.done != nil && m.stats.Steps%ctxEvery == 0 {
+		select {
+		case <-m.done:
+			m.stopErr = fmt.Errorf("%w: %w", eval.ErrCanceled, m.ctx.Err())
+			return errStop
+		default:
+		}
+	}
+	m.stats.Steps++
+	return nil
+}
+
+func (m *machine) push(f frame) { m.frames = append(m.frames, f) }
+
+func (m *machine) pop() { m.frames = m.frames[:len(m.frames)-1] }
+
+// truncate drops astack entries from base on, clearing them so that the
+// stack does not keep dead nodes alive.
+func (m *machine) truncate(base int) {
+	clear(m.astack[base:])
+	m.astack = m.astack[:base]
+}
+
+// pinContents returns the converted contents of a pin, loading them on
+// first use.
+func (m *machine) pinContents(pi *pinInfo) (*node, error) {
+	if pi.contents != nil {
+		return pi.contents, nil
+	}
+	wasLoaded := pi.pin.Loaded()
+	v, err := pi.pin.Item()
+	if err != nil {
+		return nil, fmt.Errorf("pallas: loading pin: %w", err)
+	}
+	if !wasLoaded {
+		m.stats.PinsLoaded++
+	}
+	pi.contents = m.wrap(v)
+	return pi.contents, nil
+}
+
+// arity returns the arity of f, a node in WHNF. When that needs the WHNF of
+// a pin's contents that is not known yet, it returns that node as pending.
+func (m *machine) arity(f *node) (ar int, pending *node, err error) {
+	for {
+		switch f.tag {
+		case tagNat:
+			return opArity(f.nat), nil, nil
+		case tagLaw:
+			return f.x.(*lawInfo).arity, nil, nil
+		case tagApp:
+			return int(f.need), nil, nil
+		case tagPin:
+			c, err := m.pinContents(f.x.(*pinInfo))
+			if err != nil {
+				return 0, nil, err
+			}
+			c = follow(c)
+			if !c.isWHNF() {
+				return 0, c, nil
+			}
+			f = c
+		default:
+			return 0, nil, fmt.Errorf("pallas: internal error: arity of %v", f.tag)
+		}
+	}
+}
+
+// flatten pushes the head and the first ar arguments of the saturated app
+// o (whose function part f is in WHNF) onto astack (PLAN.md 4.2): pins
+// around non-laws are dropped, a pin around a law is kept. It returns the
+// base index (the head's position).
+func (m *machine) flatten(o, f *node, ar int) int {
+	base := len(m.astack)
+	for i := ar - 1; i >= 0; i-- {
+		m.astack = append(m.astack, o.args[i])
+	}
+	cur := f
+	for {
+		cur = follow(cur)
+		if cur.tag == tagApp {
+			for i := len(cur.args) - 1; i >= 0; i-- {
+				m.astack = append(m.astack, cur.args[i])
+			}
+			cur = cur.fn
+			continue
+		}
+		if cur.tag == tagPin {
+			c := follow(cur.x.(*pinInfo).contents)
+			if c.tag != tagLaw {
+				cur = c
+				continue
+			}
+		}
+		break
+	}
+	m.astack = append(m.astack, cur)
+	s := m.astack[base:]
+	for i, j := 0, len(s)-1; i < j; i, j = i+1, j-1 {
+		s[i], s[j] = s[j], s[i]
+	}
+	return base
+}
+
+// run reduces root to WHNF, or to normal form when nf is set, and returns
+// the node holding the result.
+func (m *machine) run(root *node, nf bool) (*node, error) {
+	stackBase := len(m.frames)
+	cur := root
+	var ret *node
+	descend := true
+	if nf {
+		m.push(frame{k: kNF, o: root, i: -2})
+	}
+	for {
+		if descend {
+			// WHNF(cur), PLAN.md 4.1.
+			cur = follow(cur)
+			switch cur.tag {
+			case tagLazy:
+				m.force(cur)
+				continue
+			case tagNat, tagLaw, tagPin:
+				ret, descend = cur, false
+				continue
+			case tagHole:
+				return nil, loopErr("a let binding that is its own value")
+			}
+			o := cur
+			if o.flags&fWHNF != 0 {
+				ret, descend = o, false
+				continue
+			}
+			if o.flags&(fMark|fBusy) != 0 {
+				return nil, loopErr("a thunk that needs its own value")
+			}
+			f := follow(o.fn)
+			o.fn = f
+			if !f.isWHNF() {
+				o.flags |= fMark
+				m.push(frame{k: kFn, o: o})
+				cur = f
+				continue
+			}
+			ar, pend, err := m.arity(f)
+			if err != nil {
+				return nil, err
+			}
+			if pend != nil {
+				o.flags |= fMark
+				m.push(frame{k: kArity, o: o})
+				cur = pend
+				continue
+			}
+			if ar == 0 {
+				return nil, crashf("applying a law of arity 0 (%s)", describe(f))
+			}
+			if len(o.args) < ar {
+				o.flags |= fWHNF
+				o.need = uint32(ar - len(o.args))
+				ret, descend = o, false
+				continue
+			}
+			// A saturated call: one step.
+			if err := m.tick(); err != nil {
+				return nil, err
+			}
+			base := m.flatten(o, f, ar)
+			head := m.astack[base]
+			switch head.tag {
+			case tagNat:
+				op, small := head.nat.Uint64()
+				if !small || op > 4 {
+					return nil, crashf("applying nat %s, which is not an opcode, to %s", head.nat, describe(m.astack[base+1]))
+				}
+				o.flags |= fBusy
+				m.push(frame{k: kOp, op: uint8(op), base: int32(base), ar: int32(ar), o: o})
+				next, err := m.opNext(len(m.frames) - 1)
+				if err != nil {
+					return nil, err
+				}
+				if next != nil {
+					cur = next
+				}
+				// else: the step finished; cur is still o, reduce it further
+				continue
+			case tagPin:
+				pi := head.x.(*pinInfo)
+				if !m.opts.NoJets {
+					if !pi.jetDone {
+						if err := m.lookupJet(pi); err != nil {
+							return nil, err
+						}
+					}
+					if pi.jet != nil {
+						m.stats.LawCalls++
+						m.stats.JetCalls++
+						o.flags |= fBusy
+						m.push(frame{k: kJet, base: int32(base), ar: int32(ar), o: o, jet: pi.jet})
+						next, err := m.callJet(len(m.frames) - 1)
+						if err != nil {
+							return nil, err
+						}
+						if next != nil {
+							cur = next
+						}
+						continue
+					}
+				}
+				m.stats.LawCalls++
+				m.finishLaw(o, follow(pi.contents).x.(*lawInfo), base, ar)
+				continue
+			case tagLaw:
+				m.stats.LawCalls++
+				m.finishLaw(o, head.x.(*lawInfo), base, ar)
+				continue
+			}
+			return nil, fmt.Errorf("pallas: internal error: head %v", head.tag)
+		}
+
+		// Return ret to the frame on top.
+		if len(m.frames) == stackBase {
+			return ret, nil
+		}
+		top := len(m.frames) - 1
+		fr := &m.frames[top]
+		switch fr.k {
+		case kFn:
+			o := fr.o
+			m.pop()
+			o.flags &^= fMark
+			o.fn = ret
+			cur, descend = o, true
+		case kArity:
+			o := fr.o
+			m.pop()
+			o.flags &^= fMark
+			cur, descend = o, true
+		case kNF:
+			next, done, err := m.nfNext(top, ret)
+			if err != nil {
+				return nil, err
+			}
+			if next != nil {
+				cur, descend = next, true
+			} else {
+				ret = done
+			}
+		case kOp:
+			m.astack[int(fr.base)+opPlans[fr.op][fr.i].arg] = ret
+			fr.i++
+			o := fr.o
+			next, err := m.opNext(top)
+			if err != nil {
+				return nil, err
+			}
+			if next != nil {
+				cur, descend = next, true
+			} else {
+				cur, descend = o, true
+			}
+		case kJet:
+			m.astack[int(fr.base)+int(fr.i)] = ret
+			o := fr.o
+			next, err := m.callJet(top)
+			if err != nil {
+				return nil, err
+			}
+			if next != nil {
+				cur, descend = next, true
+			} else {
+				cur, descend = o, true
+			}
+		}
+	}
+}
+
+// finishLaw runs a law step for thunk o and overwrites o with the result.
+func (m *machine) finishLaw(o *node, li *lawInfo, base, ar int) {
+	var into *node
+	if len(o.args) == ar {
+		into = o
+	}
+	r := m.runLaw(li, base, into)
+	m.truncate(base)
+	if r == o {
+		return
+	}
+	m.finishStep(o, base, ar, r)
+}
+
+// finishStep overwrites thunk o (whose first ar arguments were consumed by
+// the step) with the step's result r.
+func (m *machine) finishStep(o *node, base, ar int, r *node) {
+	m.truncate(base)
+	o.flags &^= fBusy
+	if len(o.args) > ar {
+		o.fn = r
+		o.args = o.args[ar:]
+		return
+	}
+	o.become(r)
+}
+
+// nfNext advances the normalization frame at index top after the node it
+// waits on has been evaluated to ret (PLAN.md 4.3). It returns the next node
+// to evaluate, or, when the frame is finished (and popped), the normalized
+// node as done.
+func (m *machine) nfNext(top int, ret *node) (next, done *node, err error) {
+	fr := &m.frames[top]
+	if fr.i == -2 {
+		r := ret
+		fr.o = r
+		if r.tag != tagApp || r.flags&fNF != 0 {
+			m.pop()
+			return nil, r, nil
+		}
+		if r.flags&fGray != 0 {
+			return nil, nil, loopErr("normalizing an infinite (cyclic) value")
+		}
+		r.flags |= fGray
+		fr.i = -1
+	} else {
+		// A child came back normalized.
+		if fr.i == -1 {
+			fr.o.fn = ret
+		} else {
+			fr.o.args[fr.i] = ret
+		}
+		fr.i++
+	}
+	o := fr.o
+	for {
+		var c *node
+		if fr.i == -1 {
+			c = follow(o.fn)
+			o.fn = c
+		} else if int(fr.i) < len(o.args) {
+			c = follow(o.args[fr.i])
+			o.args[fr.i] = c
+		} else {
+			o.flags &^= fGray
+			o.flags |= fNF
+			m.pop()
+			return nil, o, nil
+		}
+		if c.isNF() {
+			fr.i++
+			continue
+		}
+		if c.tag == tagApp && c.flags&fGray != 0 {
+			return nil, nil, loopErr("normalizing an infinite (cyclic) value")
+		}
+		m.push(frame{k: kNF, o: c, i: -2})
+		return c, nil, nil
+	}
+}

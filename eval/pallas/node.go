@@ -1,0 +1,198 @@
+package pallas
+
+import (
+	"fmt"
+
+	"pstore/plan"
+)
+
+// The heap graph. Every value under evaluation is a *node; nodes are owned
+// by one machine (one Eval call) and mutated only by it, except the shared
+// small-nat nodes, which are never written.
+//
+// An app node stands for the left-nested chain (((fn a1) a2) ... an): one
+// node with an argument array, so a saturated call finds its arguments
+// without walking pairs. Only the node as a whole is ever overwritten; the
+// inner pairs (fn a1 ... ak), k < n, have no identity of their own, so
+// nothing can share them and reducing them in place of the whole node loses
+// no sharing.
+
+type tag uint8
+
+const (
+	tagLazy tag = iota // x is a *plan.App not converted yet
+	tagNat             // nat
+	tagLaw             // x is a *lawInfo
+	tagPin             // x is a *pinInfo
+	tagApp             // fn applied to args (len(args) >= 1)
+	tagInd             // indirection to fn (a reduced thunk)
+	tagHole            // a let slot that never got a value (alias cycle)
+)
+
+// Node flags.
+const (
+	// fWHNF: the app is a closure; need holds its remaining arity.
+	fWHNF uint8 = 1 << iota
+	// fNF: the app is in normal form (every child normal).
+	fNF
+	// fMark: the function part is being evaluated (PLAN.md 4.4, second
+	// black hole kind). Reaching a marked node is a loop.
+	fMark
+	// fBusy: the thunk is under reduction (black hole). Its fn and args
+	// are left intact so a residual can restore the thunk.
+	fBusy
+	// fGray: being normalized; reaching it again means the value is
+	// infinite (cyclic), which has no normal form.
+	fGray
+)
+
+type node struct {
+	tag   tag
+	flags uint8
+	need  uint32 // closures: arguments still missing (>= 1)
+	nat   plan.Nat
+	fn    *node
+	args  []*node
+	x     any // *lawInfo, *pinInfo, or *plan.App (lazy)
+}
+
+// maxArity clamps huge arities: no app can ever hold this many arguments,
+// so a law of larger arity behaves the same as one of this arity.
+const maxArity = 1 << 30
+
+// smallNats are shared read-only nodes for small nats. They are never
+// written: become copies from them, flags are only set on apps.
+var smallNats = func() (t [1024]*node) {
+	for i := range t {
+		t[i] = &node{tag: tagNat, nat: plan.N(uint64(i))}
+	}
+	return
+}()
+
+func natNode(n plan.Nat) *node {
+	if v, ok := n.Uint64(); ok && v < uint64(len(smallNats)) {
+		return smallNats[v]
+	}
+	return &node{tag: tagNat, nat: n}
+}
+
+func smallNat(v uint64) *node {
+	if v < uint64(len(smallNats)) {
+		return smallNats[v]
+	}
+	return &node{tag: tagNat, nat: plan.N(v)}
+}
+
+// lawInfo is a law known to the machine: the immutable plan.Law and its
+// compiled body (built on first application).
+type lawInfo struct {
+	law   *plan.Law
+	arity int // clamped to maxArity; 0 for an (invalid) arity-0 literal
+	code  *lawCode
+}
+
+// pinInfo is a pin known to the machine. contents is converted only when
+// evaluation needs it (applying the pin, reflecting on it); the jet lookup
+// is done once, the first time the pin is applied as a law.
+type pinInfo struct {
+	pin      *plan.Pin
+	contents *node
+	jetDone  bool
+	jet      *jetEntry
+}
+
+func (n *node) isWHNF() bool {
+	switch n.tag {
+	case tagNat, tagLaw, tagPin:
+		return true
+	case tagApp:
+		return n.flags&fWHNF != 0
+	}
+	return false
+}
+
+// isNF reports whether n is known to be in normal form.
+func (n *node) isNF() bool {
+	switch n.tag {
+	case tagNat, tagLaw, tagPin:
+		return true
+	case tagApp:
+		return n.flags&fNF != 0
+	}
+	return false
+}
+
+// follow skips indirections.
+func follow(n *node) *node {
+	for n.tag == tagInd {
+		n = n.fn
+	}
+	return n
+}
+
+// become overwrites thunk o with the value of r (PLAN.md 4.4). Values are
+// copied; anything that may still be a thunk is referenced through an
+// indirection so its work is shared. A thunk whose result is itself has no
+// value: it becomes a hole.
+func (o *node) become(r *node) {
+	r = follow(r)
+	o.flags = 0
+	o.args = nil
+	if r == o {
+		o.tag, o.fn, o.x = tagHole, nil, nil
+		return
+	}
+	switch r.tag {
+	case tagNat:
+		o.tag, o.nat, o.fn, o.x = tagNat, r.nat, nil, nil
+	case tagLaw, tagPin:
+		o.tag, o.fn, o.x = r.tag, nil, r.x
+	default:
+		o.tag, o.fn, o.x = tagInd, r, nil
+	}
+}
+
+// castNat is the nat cast of PLAN.md 4.5 on a node in WHNF.
+func castNat(n *node) plan.Nat {
+	if n.tag == tagNat {
+		return n.nat
+	}
+	return plan.Nat{}
+}
+
+func opArity(n plan.Nat) int {
+	v, ok := n.Uint64()
+	if !ok {
+		return 1
+	}
+	switch v {
+	case 0, 2:
+		return 3
+	case 1:
+		return 5
+	}
+	return 1
+}
+
+func clampArity(a plan.Nat) int {
+	v, ok := a.Uint64()
+	if !ok || v > maxArity {
+		return maxArity
+	}
+	return int(v)
+}
+
+func describe(n *node) string {
+	n = follow(n)
+	switch n.tag {
+	case tagNat:
+		return "nat " + n.nat.String()
+	case tagLaw:
+		return fmt.Sprintf("law {%s %s ...}", n.x.(*lawInfo).law.Name, n.x.(*lawInfo).law.Arity)
+	case tagPin:
+		return "pin"
+	case tagApp, tagLazy:
+		return "app"
+	}
+	return "hole"
+}

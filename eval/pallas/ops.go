@@ -1,0 +1,116 @@
+package pallas
+
+import (
+	"pstore/plan"
+)
+
+// The five opcodes (PLAN.md 5). A step of opcode k first evaluates the
+// arguments listed in opPlans[k], in order (positions are relative to the
+// head, so 1 is the first argument), then computes its result.
+
+type opArg struct {
+	arg int
+	nf  bool // normalize instead of WHNF
+}
+
+var opPlans = [5][]opArg{
+	0: {{1, false}, {2, false}, {3, true}},
+	1: {{5, false}},
+	2: {{3, false}},
+	3: {{1, false}},
+	4: {{1, true}},
+}
+
+// opNext evaluates the next argument of the opcode frame at index top, or,
+// when all are evaluated, computes the result, overwrites the thunk and pops
+// the frame (returning nil).
+func (m *machine) opNext(top int) (*node, error) {
+	fr := &m.frames[top]
+	pl := opPlans[fr.op]
+	for int(fr.i) < len(pl) {
+		a := pl[fr.i]
+		idx := int(fr.base) + a.arg
+		n := follow(m.astack[idx])
+		m.astack[idx] = n
+		if (a.nf && n.isNF()) || (!a.nf && n.isWHNF()) {
+			fr.i++
+			continue
+		}
+		if a.nf {
+			m.push(frame{k: kNF, o: n, i: -2})
+		}
+		return n, nil
+	}
+	o, base, ar := fr.o, int(fr.base), int(fr.ar)
+	res, err := m.opResult(fr.op, base)
+	if err != nil {
+		return nil, err
+	}
+	m.pop()
+	m.finishStep(o, base, ar, res)
+	return nil, nil
+}
+
+func (m *machine) opResult(op uint8, base int) (*node, error) {
+	a := m.astack[base:]
+	switch op {
+	case 0:
+		name, arity := castNat(a[1]), castNat(a[2])
+		if arity.IsZero() {
+			return nil, crashf("opcode 0 (make law) with arity 0")
+		}
+		body, err := m.value(a[3])
+		if err != nil {
+			return nil, err
+		}
+		l := plan.L(name, arity, body)
+		n := &node{tag: tagLaw, x: &lawInfo{law: l, arity: clampArity(arity)}}
+		return n, nil
+	case 1:
+		p, l, ap, nt, x := a[1], a[2], a[3], a[4], a[5]
+		switch x.tag {
+		case tagPin:
+			c, err := m.pinContents(x.x.(*pinInfo))
+			if err != nil {
+				return nil, err
+			}
+			return &node{tag: tagApp, fn: p, args: []*node{c}}, nil
+		case tagLaw:
+			law := x.x.(*lawInfo).law
+			return &node{tag: tagApp, fn: l, args: []*node{natNode(law.Name), natNode(law.Arity), m.wrap(law.Body)}}, nil
+		case tagApp:
+			k := len(x.args)
+			var g *node
+			if k == 1 {
+				g = x.fn
+			} else {
+				// The function part of a closure is a closure needing one
+				// more argument; it shares x's argument array (never
+				// written through this view except to path-compress).
+				g = &node{tag: tagApp, flags: fWHNF, need: x.need + 1, fn: x.fn, args: x.args[: k-1 : k-1]}
+				if x.flags&fNF != 0 {
+					g.flags |= fNF
+				}
+			}
+			return &node{tag: tagApp, fn: ap, args: []*node{g, x.args[k-1]}}, nil
+		default:
+			return &node{tag: tagApp, fn: nt, args: []*node{x}}, nil
+		}
+	case 2:
+		z, p, x := a[1], a[2], a[3]
+		n := castNat(x)
+		if n.IsZero() {
+			return z, nil
+		}
+		return &node{tag: tagApp, fn: p, args: []*node{natNode(n.Dec())}}, nil
+	case 3:
+		return natNode(castNat(a[1]).Inc()), nil
+	case 4:
+		v, err := m.value(a[1])
+		if err != nil {
+			return nil, err
+		}
+		return &node{tag: tagPin, x: &pinInfo{pin: plan.P(v), contents: a[1]}}, nil
+	}
+	panic("pallas: bad opcode")
+}

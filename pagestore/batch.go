@@ -1,0 +1,778 @@
+package pagestore
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+
+	"pstore/merkle"
+	"pstore/plan"
+)
+
+// Batch collects bodies and ref updates that Commit makes durable together.
+// A Batch is used by one goroutine; several batches may be open at once
+// (their commits are serialized). Bodies given to PutBody are not copied:
+// the caller must not modify them until Commit returns.
+type Batch struct {
+	s       *Store
+	items   []pending
+	seen    map[plan.Digest]struct{}
+	refs    map[string]*plan.Digest // nil value: delete
+	offered uint64
+	done    bool
+}
+
+type pending struct {
+	d     plan.Digest
+	body  []byte
+	crc   uint32     // whole bodies
+	pages []pageInfo // large bodies
+}
+
+type pageInfo struct {
+	d     plan.Digest
+	start int // offset in the body
+	n     int
+	crc   uint32
+}
+
+// NewBatch starts a batch. Nothing is visible or durable before Commit.
+func (s *Store) NewBatch() *Batch {
+	return &Batch{s: s, seen: map[plan.Digest]struct{}{}, refs: map[string]*plan.Digest{}}
+}
+
+// Has reports whether d is stored or already in the batch.
+func (b *Batch) Has(d plan.Digest) bool {
+	if _, ok := b.seen[d]; ok {
+		return true
+	}
+	return b.s.Has(d)
+}
+
+// PutBody adds the canonical body with digest d (the caller computed d,
+// normally through merkle; Verify would catch a wrong one). It is a no-op
+// if d is stored or already in the batch. Bodies over LargeThreshold are
+// split into pages here (chunking and page hashing use every CPU).
+func (b *Batch) PutBody(d plan.Digest, body []byte) error {
+	if b.done {
+		return ErrBatchDone
+	}
+	if b.s.opts.ReadOnly {
+		return ErrReadOnly
+	}
+	if b.s.closed.Load() {
+		return ErrClosed
+	}
+	b.offered += uint64(len(body))
+	if b.Has(d) {
+		return nil
+	}
+	b.seen[d] = struct{}{}
+	p := pending{d: d, body: body}
+	if len(body) <= LargeThreshold {
+		p.crc = crc(body)
+	} else {
+		p.pages = splitPages(body)
+	}
+	b.items = append(b.items, p)
+	return nil
+}
+
+// splitPages chunks body and hashes the pages in parallel.
+func splitPages(body []byte) []pageInfo {
+	var pages []pageInfo
+	off := 0
+	for _, n := range Chunk(body) {
+		pages = append(pages, pageInfo{start: off, n: n})
+		off += n
+	}
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(pages); i += workers {
+				p := &pages[i]
+				pb := body[p.start : p.start+p.n]
+				p.d = merkle.HashBytes(pb)
+				p.crc = crc(pb)
+			}
+		}(w)
+	}
+	wg.Wait()
+	return pages
+}
+
+// SetRef names the pin d in the batch's commit. The pin must be stored by
+// the time of Commit (or be in the batch).
+func (b *Batch) SetRef(name string, d plan.Digest) { b.refs[name] = &d }
+
+// DeleteRef removes the ref name in the batch's commit (no error if absent).
+func (b *Batch) DeleteRef(name string) { b.refs[name] = nil }
+
+func checkRefName(name string) error {
+	if name == "" || len(name) > 1024 {
+		return fmt.Errorf("%w: %q (1 to 1024 bytes)", ErrBadRef, name)
+	}
+	for i := 0; i < len(name); i++ {
+		if name[i] < 0x20 || name[i] == 0x7f {
+			return fmt.Errorf("%w: %q has a control byte", ErrBadRef, name)
+		}
+	}
+	return nil
+}
+
+// rec is one record to write in a commit.
+type rec struct {
+	e    entry  // seg/off assigned by layout; indexed unless refs
+	data []byte // record bytes
+}
+
+// group is records that are written contiguously: a large body's new pages
+// then its manifest, or one whole body, or the refs record.
+type group struct {
+	recs  []rec
+	index bool // false for the refs record
+}
+
+// Commit writes the batch and returns once it is durable: segment data is
+// fdatasync'd, then the index, then the commit record (see doc.go). On
+// error nothing of the batch is visible, and the store stays usable.
+func (b *Batch) Commit() error {
+	if b.done {
+		return ErrBatchDone
+	}
+	s := b.s
+	if s.opts.ReadOnly {
+		return ErrReadOnly
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	b.done = true
+	v := s.view.Load()
+	m := v.m
+	m.offered += b.offered
+
+	// Decide what to write, dropping what is now stored (another batch may
+	// have committed it since PutBody).
+	var groups []group
+	pageSeen := map[plan.Digest]bool{}
+	for i := range b.items {
+		it := &b.items[i]
+		if _, ok, err := s.lookup(v, it.d); err != nil {
+			return err
+		} else if ok {
+			continue
+		}
+		if it.pages == nil {
+			groups = append(groups, group{index: true, recs: []rec{{e: entry{d: it.d, n: uint32(len(it.body)), kind: kindWhole, crc: it.crc}, data: it.body}}})
+			m.pins++
+			m.stored += uint64(len(it.body))
+			continue
+		}
+		var g group
+		g.index = true
+		refs := make([]PageRef, len(it.pages))
+		for j := range it.pages {
+			p := &it.pages[j]
+			refs[j] = PageRef{Digest: p.d, Size: p.n}
+			if pageSeen[p.d] {
+				continue
+			}
+			pageSeen[p.d] = true
+			if _, ok, err := s.lookup(v, p.d); err != nil {
+				return err
+			} else if ok {
+				continue
+			}
+			g.recs = append(g.recs, rec{e: entry{d: p.d, n: uint32(p.n), kind: kindPage, crc: p.crc}, data: it.body[p.start : p.start+p.n]})
+			m.pages++
+			m.stored += uint64(p.n)
+		}
+		man := encodeManifest(uint64(len(it.body)), refs)
+		g.recs = append(g.recs, rec{e: entry{d: it.d, n: uint32(len(man)), kind: kindManifest, crc: crc(man)}, data: man})
+		m.pins++
+		m.large++
+		groups = append(groups, g)
+	}
+	refsChanged := false
+	var newRefs map[string]plan.Digest
+	if len(b.refs) > 0 {
+		old, err := s.writerRefs(v)
+		if err != nil {
+			return err
+		}
+		newRefs = make(map[string]plan.Digest, len(old)+len(b.refs))
+		for k, d := range old {
+			newRefs[k] = d
+		}
+		for name, d := range b.refs {
+			if d == nil {
+				if _, ok := newRefs[name]; ok {
+					delete(newRefs, name)
+					refsChanged = true
+				}
+				continue
+			}
+			if err := checkRefName(name); err != nil {
+				return err
+			}
+			if _, ok := b.seen[*d]; !ok && !s.Has(*d) {
+				return fmt.Errorf("%w: ref %q names pin %s, which is not stored", ErrNotFound, name, merkle.CIDOf(*d))
+			}
+			if old, ok := newRefs[name]; !ok || old != *d {
+				newRefs[name] = *d
+				refsChanged = true
+			}
+		}
+		if refsChanged {
+			rb := encodeRefs(newRefs)
+			groups = append(groups, group{recs: []rec{{e: entry{n: uint32(len(rb)), crc: crc(rb)}, data: rb}}})
+		}
+	}
+	if len(groups) == 0 {
+		if m.offered != v.m.offered {
+			// Only deduplicated bodies: record the statistics lazily with
+			// the next real commit rather than pay three fsyncs now.
+			s.pendingOffered += b.offered
+		}
+		return nil
+	}
+	m.offered += s.pendingOffered
+	if err := s.commitLocked(v, m, groups); err != nil {
+		return err
+	}
+	s.pendingOffered = 0
+	if refsChanged {
+		s.refs = newRefs
+	}
+	return nil
+}
+
+// writerRefs returns the writer's refs (cached).
+func (s *Store) writerRefs(v *view) (map[string]plan.Digest, error) {
+	if s.refs != nil {
+		return s.refs, nil
+	}
+	r, err := s.readRefs(v)
+	if err != nil {
+		return nil, err
+	}
+	s.refs = r
+	return r, nil
+}
+
+// commitLocked lays out groups after the committed end of the active
+// segment, writes them, the index and the commit record m (whose counters
+// the caller updated). Holds wmu.
+func (s *Store) commitLocked(v *view, m meta, groups []group) error {
+	nIndexed := 0
+	for _, g := range groups {
+		if g.index {
+			nIndexed += len(g.recs)
+		}
+	}
+	m.gen++
+	m.indexCount += uint64(nIndexed)
+	grow := m.indexCount*2 > m.indexCap
+
+	// Layout. The intent record goes first, at the committed end.
+	seg, pos := m.activeSeg, m.activeLen
+	intentPos := pos
+	if !grow {
+		pos = align8(pos + intentHdr + 8*uint64(nIndexed))
+	}
+	var refsRec *rec
+	m.activeSeg, m.activeLen, refsRec = layout(groups, seg, pos, uint64(s.opts.SegmentSize))
+	seg = m.activeSeg
+	if refsRec != nil {
+		m.refsSeg, m.refsOff, m.refsLen, m.refsCRC = refsRec.e.seg, refsRec.e.off, refsRec.e.n, refsRec.e.crc
+	}
+
+	var entries []*entry
+	for gi := range groups {
+		if groups[gi].index {
+			for ri := range groups[gi].recs {
+				entries = append(entries, &groups[gi].recs[ri].e)
+			}
+		}
+	}
+
+	// Index slots (or a whole new index file when growing).
+	var slots []uint64
+	var newIndex []byte
+	if grow {
+		m.indexCap = nextPow2(m.indexCount * 4)
+		m.indexID = v.m.indexID + 1
+		newIndex = s.rebuildIndex(v, m.indexCap, entries)
+	} else {
+		slots = s.placeEntries(v, entries)
+	}
+
+	// 1. Data (with the intent record listing the slots about to change).
+	w := &segWriter{s: s}
+	if !grow {
+		w.write(v.m.activeSeg, intentPos, encodeIntent(m.gen, v.m.indexID, slots))
+	}
+	for gi := range groups {
+		for ri := range groups[gi].recs {
+			r := &groups[gi].recs[ri]
+			w.write(r.e.seg, r.e.off, r.data)
+		}
+	}
+	// Zero padding up to the new committed end keeps file size == length.
+	if err := w.finish(m.activeSeg, m.activeLen); err != nil {
+		return err
+	}
+	if !s.opts.NoSync {
+		if err := w.sync(); err != nil {
+			return err
+		}
+	}
+
+	// 2. Index.
+	if grow {
+		if err := writeIndexFile(s.dir, m.indexID, newIndex, m.indexCap, s.opts.NoSync); err != nil {
+			return err
+		}
+		if !s.opts.NoSync {
+			if err := syncDir(s.dir); err != nil {
+				return err
+			}
+		}
+	} else if err := s.writeSlots(v, entries, slots); err != nil {
+		return err
+	}
+
+	// 3. Commit record.
+	if err := s.writeMeta(m); err != nil {
+		return err
+	}
+	nv, err := s.loadView(m)
+	if err != nil {
+		return err
+	}
+	s.view.Store(nv)
+	if grow {
+		os.Remove(filepath.Join(s.dir, indexName(v.m.indexID)))
+	}
+	return nil
+}
+
+func nextPow2(n uint64) uint64 {
+	c := uint64(1024)
+	for c < n {
+		c <<= 1
+	}
+	return c
+}
+
+func (s *Store) writeMeta(m meta) error {
+	if _, err := s.metaF.WriteAt(m.encode(), int64(metaSlot(m.gen))); err != nil {
+		return fmt.Errorf("pagestore: writing commit record: %w", err)
+	}
+	if !s.opts.NoSync {
+		return fdatasync(s.metaF)
+	}
+	return nil
+}
+
+// placeEntries chooses a free slot for each entry by linear probing in v's
+// index, skipping slots taken earlier in the same commit.
+func (s *Store) placeEntries(v *view, entries []*entry) []uint64 {
+	capacity := v.m.indexCap
+	mask := capacity - 1
+	taken := make(map[uint64]bool, len(entries))
+	slots := make([]uint64, len(entries))
+	for k, e := range entries {
+		i := slotOf(&e.d, capacity)
+		for {
+			o := indexHdr + entrySize*i
+			if v.idx.data[o+48] == 0 && !taken[i] {
+				break
+			}
+			i = (i + 1) & mask
+		}
+		taken[i] = true
+		slots[k] = i
+	}
+	return slots
+}
+
+// writeSlots writes entries into their slots, a 4 KiB page at a time
+// (read-modify-write from the mapping), then syncs the index file.
+func (s *Store) writeSlots(v *view, entries []*entry, slots []uint64) error {
+	byPage := map[uint64][]int{}
+	for k, sl := range slots {
+		p := (indexHdr + entrySize*sl) / pageSize
+		byPage[p] = append(byPage[p], k)
+	}
+	pages := make([]uint64, 0, len(byPage))
+	for p := range byPage {
+		pages = append(pages, p)
+	}
+	sort.Slice(pages, func(i, j int) bool { return pages[i] < pages[j] })
+	f := v.idx.f
+	wf, err := os.OpenFile(f.Name(), os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("pagestore: %w", err)
+	}
+	defer wf.Close()
+	// Coalesce runs of consecutive pages into one write.
+	buf := make([]byte, 0, 1<<20)
+	var runStart uint64
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		_, err := wf.WriteAt(buf, int64(runStart*pageSize))
+		buf = buf[:0]
+		return err
+	}
+	for i, p := range pages {
+		if i > 0 && (p != pages[i-1]+1 || len(buf) >= 1<<20) {
+			if err := flush(); err != nil {
+				return fmt.Errorf("pagestore: writing index: %w", err)
+			}
+		}
+		if len(buf) == 0 {
+			runStart = p
+		}
+		at := len(buf)
+		buf = append(buf, v.idx.data[p*pageSize:(p+1)*pageSize]...)
+		for _, k := range byPage[p] {
+			o := indexHdr + entrySize*slots[k] - p*pageSize
+			entries[k].put(buf[at+int(o) : at+int(o)+entrySize])
+		}
+	}
+	if err := flush(); err != nil {
+		return fmt.Errorf("pagestore: writing index: %w", err)
+	}
+	if !s.opts.NoSync {
+		return fdatasync(wf)
+	}
+	return nil
+}
+
+// rebuildIndex returns a new index file image of the given capacity with
+// every entry valid in v plus entries.
+func (s *Store) rebuildIndex(v *view, capacity uint64, entries []*entry) []byte {
+	b := make([]byte, indexHdr+entrySize*capacity)
+	mask := capacity - 1
+	insert := func(e *entry) {
+		i := slotOf(&e.d, capacity)
+		for b[indexHdr+entrySize*i+48] != 0 {
+			i = (i + 1) & mask
+		}
+		e.put(b[indexHdr+entrySize*i:])
+	}
+	old := v.idx.data
+	for i := uint64(0); i < v.m.indexCap; i++ {
+		o := indexHdr + entrySize*i
+		if old[o+48] == 0 {
+			continue
+		}
+		e, ok := getEntry(old[o : o+entrySize])
+		if !ok || !v.m.valid(&e) {
+			continue // a corrupt slot is dropped here; Verify reports it
+		}
+		insert(&e)
+	}
+	for _, e := range entries {
+		insert(e)
+	}
+	return b
+}
+
+// segWriter writes records to segment files, coalescing adjacent small
+// records and starting write-back of large runs early.
+type segWriter struct {
+	s       *Store
+	files   map[uint32]*os.File
+	created bool
+	buf     []byte
+	bufSeg  uint32
+	bufOff  uint64
+	err     error
+	dirty   map[uint32]bool
+	kicked  map[uint32]uint64 // write-back started up to here
+}
+
+func (w *segWriter) file(id uint32) *os.File {
+	if f := w.files[id]; f != nil {
+		return f
+	}
+	if w.files == nil {
+		w.files, w.dirty, w.kicked = map[uint32]*os.File{}, map[uint32]bool{}, map[uint32]uint64{}
+	}
+	w.s.mapMu.Lock()
+	sg, err := w.s.segmentLocked(id)
+	w.s.mapMu.Unlock()
+	if errors.Is(err, fs.ErrNotExist) {
+		var f *os.File
+		f, err = os.OpenFile(filepath.Join(w.s.dir, segName(id)), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+		if err == nil {
+			f.Close()
+			w.created = true
+			w.s.mapMu.Lock()
+			sg, err = w.s.segmentLocked(id)
+			w.s.mapMu.Unlock()
+		}
+	}
+	if err != nil {
+		w.err = err
+		return nil
+	}
+	w.files[id] = sg.f
+	return sg.f
+}
+
+func (w *segWriter) flush() {
+	if len(w.buf) == 0 || w.err != nil {
+		w.buf = w.buf[:0]
+		return
+	}
+	w.writeAt(w.bufSeg, w.bufOff, w.buf)
+	w.buf = w.buf[:0]
+}
+
+func (w *segWriter) writeAt(id uint32, off uint64, b []byte) {
+	f := w.file(id)
+	if f == nil {
+		return
+	}
+	if _, err := f.WriteAt(b, int64(off)); err != nil {
+		w.err = fmt.Errorf("pagestore: writing %s: %w", f.Name(), err)
+		return
+	}
+	w.dirty[id] = true
+	end := off + uint64(len(b))
+	if k := w.kicked[id]; end-k >= 32<<20 && !w.s.opts.NoSync {
+		startWriteback(f, int64(k), int64(end-k))
+		w.kicked[id] = end
+	}
+}
+
+func (w *segWriter) write(id uint32, off uint64, b []byte) {
+	if w.err != nil {
+		return
+	}
+	if len(w.buf) > 0 && (id != w.bufSeg || off < w.bufOff+uint64(len(w.buf))) {
+		w.flush()
+	}
+	if len(w.buf) > 0 && off > w.bufOff+uint64(len(w.buf)) {
+		if gap := off - w.bufOff - uint64(len(w.buf)); gap < 8 {
+			w.buf = append(w.buf, make([]byte, gap)...)
+		} else {
+			w.flush()
+		}
+	}
+	if len(b) >= 1<<20 {
+		w.flush()
+		w.writeAt(id, off, b)
+		return
+	}
+	if len(w.buf) == 0 {
+		w.bufSeg, w.bufOff = id, off
+	}
+	w.buf = append(w.buf, b...)
+	if len(w.buf) >= 4<<20 {
+		w.flush()
+	}
+}
+
+// finish flushes and pads the last segment to its committed length, and
+// records the new sizes for readers in this process.
+func (w *segWriter) finish(lastSeg uint32, end uint64) error {
+	w.flush()
+	if w.err != nil {
+		return w.err
+	}
+	f := w.file(lastSeg)
+	if w.err != nil {
+		return w.err
+	}
+	if err := f.Truncate(int64(end)); err != nil {
+		return fmt.Errorf("pagestore: %w", err)
+	}
+	w.dirty[lastSeg] = true
+	w.s.mapMu.Lock()
+	for id := range w.dirty {
+		if sg := w.s.segs[id]; sg != nil {
+			if st, err := sg.f.Stat(); err == nil {
+				sg.size = st.Size()
+			}
+		}
+	}
+	w.s.mapMu.Unlock()
+	return nil
+}
+
+func (w *segWriter) sync() error {
+	ids := make([]uint32, 0, len(w.dirty))
+	for id := range w.dirty {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, id := range ids {
+		if err := fdatasync(w.files[id]); err != nil {
+			return err
+		}
+	}
+	if w.created {
+		return syncDir(w.s.dir)
+	}
+	return nil
+}
+
+// recover runs when a writer opens: it undoes the index slots of a batch
+// that wrote its data but never committed (its intent record lies at the
+// committed end of the active segment), cuts the active segment back to its
+// committed length, and deletes files no commit names (segments outside
+// firstSeg..activeSeg, other index files: leftovers of a crashed commit or
+// GC, or of a GC whose old files were still in use).
+func (s *Store) recover(m meta) error {
+	active := filepath.Join(s.dir, segName(m.activeSeg))
+	sf, err := os.OpenFile(active, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("pagestore: active segment: %w", err)
+	}
+	defer sf.Close()
+	st, err := sf.Stat()
+	if err != nil {
+		return fmt.Errorf("pagestore: %w", err)
+	}
+	if uint64(st.Size()) > m.activeLen {
+		if slots, ok := readIntent(sf, m); ok {
+			if err := s.undoSlots(m, slots); err != nil {
+				return err
+			}
+		}
+		if err := sf.Truncate(int64(m.activeLen)); err != nil {
+			return fmt.Errorf("pagestore: truncating %s: %w", active, err)
+		}
+		if !s.opts.NoSync {
+			if err := fdatasync(sf); err != nil {
+				return err
+			}
+		}
+	}
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("pagestore: %w", err)
+	}
+	removed := false
+	for _, de := range ents {
+		name := de.Name()
+		if id, ok := parseID(name, "seg-"); ok && (id < m.firstSeg || id > m.activeSeg) {
+			os.Remove(filepath.Join(s.dir, name))
+			removed = true
+		} else if id, ok := parseID(name, "index-"); ok && id != m.indexID {
+			os.Remove(filepath.Join(s.dir, name))
+			removed = true
+		} else if name == "meta.tmp" {
+			os.Remove(filepath.Join(s.dir, name))
+		}
+	}
+	if removed && !s.opts.NoSync {
+		return syncDir(s.dir)
+	}
+	return nil
+}
+
+// undoSlots clears the listed slots of the current index when they hold an
+// entry that the commit m does not cover.
+func (s *Store) undoSlots(m meta, slots []uint64) error {
+	f, err := os.OpenFile(filepath.Join(s.dir, indexName(m.indexID)), os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("pagestore: index: %w", err)
+	}
+	defer f.Close()
+	var zero, buf [entrySize]byte
+	for _, sl := range slots {
+		if sl >= m.indexCap {
+			continue
+		}
+		o := int64(indexHdr + entrySize*sl)
+		if _, err := f.ReadAt(buf[:], o); err != nil {
+			return fmt.Errorf("pagestore: reading %s: %w", f.Name(), err)
+		}
+		if buf[48] == 0 {
+			continue
+		}
+		if e, ok := getEntry(buf[:]); ok && m.valid(&e) {
+			continue
+		}
+		if _, err := f.WriteAt(zero[:], o); err != nil {
+			return fmt.Errorf("pagestore: writing %s: %w", f.Name(), err)
+		}
+	}
+	if !s.opts.NoSync {
+		return fdatasync(f)
+	}
+	return nil
+}
+
+// readIntent reads the intent record at the committed end of the active
+// segment, if the batch after commit m left one.
+func readIntent(sf *os.File, m meta) ([]uint64, bool) {
+	hdr := make([]byte, intentHdr)
+	if _, err := sf.ReadAt(hdr, int64(m.activeLen)); err != nil {
+		return nil, false
+	}
+	if _, _, _, ok := decodeIntent(hdr); !ok && (string(hdr[:8]) != intentMagic || crc(hdr[:24]) != binary.LittleEndian.Uint32(hdr[24:])) {
+		return nil, false
+	}
+	n := uint64(binary.LittleEndian.Uint32(hdr[20:]))
+	full := make([]byte, intentHdr+8*n)
+	if _, err := sf.ReadAt(full, int64(m.activeLen)); err != nil {
+		return nil, false
+	}
+	gen, idxID, slots, ok := decodeIntent(full)
+	if !ok || gen != m.gen+1 || idxID != m.indexID {
+		return nil, false
+	}
+	return slots, true
+}
+
+// layout assigns segment positions to the records of groups, starting at
+// (seg, pos), and returns the end position and the refs record, if any. A
+// group that does not fit in the rest of a non-empty segment starts a new
+// one; pages of a group are packed without padding so a large body is
+// contiguous; every group and every non-page record starts 8-aligned.
+func layout(groups []group, seg uint32, pos, segMax uint64) (uint32, uint64, *rec) {
+	var refsRec *rec
+	for gi := range groups {
+		g := &groups[gi]
+		size := uint64(0)
+		for _, r := range g.recs {
+			size = align8(size + uint64(len(r.data)))
+		}
+		if pos > 0 && pos+size > segMax {
+			seg, pos = seg+1, 0
+		}
+		for ri := range g.recs {
+			r := &g.recs[ri]
+			if r.e.kind != kindPage {
+				pos = align8(pos)
+			}
+			r.e.seg, r.e.off = seg, pos
+			pos += uint64(len(r.data))
+		}
+		pos = align8(pos)
+		if !g.index {
+			refsRec = &g.recs[0]
+		}
+	}
+	return seg, pos, refsRec
+}

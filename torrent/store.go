@@ -1,0 +1,236 @@
+package torrent
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/ipfs/go-cid"
+
+	"pstore/merkle"
+	"pstore/plan"
+)
+
+// PageRef names one page of a chunked (large) body: its BLAKE3-256 digest
+// (the digest in its raw-codec page CID) and its length.
+type PageRef struct {
+	Digest plan.Digest
+	Size   int
+}
+
+// Source is what seeding and torrent building read from: a store's pin
+// bodies and pages, by digest. *pagestore.Store satisfies it through
+// StoreAdapter. Slices returned by Body and Page are only read, never
+// modified, and need to stay valid only until the Source is closed.
+type Source interface {
+	// Has reports whether the pin with this digest is stored. A store
+	// holds a pin only together with its whole DAG (pins are committed
+	// children first).
+	Has(d plan.Digest) bool
+	// Body returns the canonical body of a stored pin.
+	Body(d plan.Digest) ([]byte, error)
+	// Pages returns the pages of a body stored in pages (false if it is
+	// stored whole). Their concatenation is the body.
+	Pages(d plan.Digest) ([]PageRef, bool, error)
+	// Page returns a page by digest.
+	Page(p plan.Digest) ([]byte, error)
+}
+
+// Sink is what a fetch writes to.
+type Sink interface {
+	Source
+	// HasPage reports whether the page with this digest is stored (as part
+	// of any body).
+	HasPage(p plan.Digest) bool
+	// PutBodies stores verified canonical bodies. It is durable on return.
+	// Every child pin of every body is already stored or is in the same
+	// call, earlier in the slice.
+	PutBodies(bodies []BodyPut) error
+}
+
+// BodyPut is one body handed to Sink.PutBodies.
+type BodyPut struct {
+	Digest plan.Digest
+	Body   []byte
+}
+
+// MemStore is an in-memory Sink, for tests and for tooling that wants a
+// scratch store. It chunks bodies above MemChunkThreshold into pages with a
+// content-defined chunker so that the torrent layout and the incremental
+// fetch can be exercised without the page store. It is safe for concurrent
+// use.
+type MemStore struct {
+	// mu guards the maps.
+	mu      sync.RWMutex
+	bodies  map[plan.Digest][]byte    // pins stored whole
+	chunked map[plan.Digest][]PageRef // pins stored as pages
+	pages   map[plan.Digest][]byte
+	// Puts counts PutBodies calls (tests look at commit granularity).
+	Puts int
+}
+
+// MemChunkThreshold is the size above which MemStore stores a body as
+// pages. It mirrors the page store's format-1 threshold.
+const MemChunkThreshold = 256 << 10
+
+// NewMemStore returns an empty in-memory store.
+func NewMemStore() *MemStore {
+	return &MemStore{
+		bodies:  map[plan.Digest][]byte{},
+		chunked: map[plan.Digest][]PageRef{},
+		pages:   map[plan.Digest][]byte{},
+	}
+}
+
+var _ Sink = (*MemStore)(nil)
+
+func (m *MemStore) Has(d plan.Digest) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if _, ok := m.bodies[d]; ok {
+		return true
+	}
+	_, ok := m.chunked[d]
+	return ok
+}
+
+func (m *MemStore) Body(d plan.Digest) ([]byte, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if b, ok := m.bodies[d]; ok {
+		return b, nil
+	}
+	refs, ok := m.chunked[d]
+	if !ok {
+		return nil, fmt.Errorf("%w: pin %s", ErrNotFound, merkle.CIDOf(d))
+	}
+	var body []byte
+	for _, r := range refs {
+		body = append(body, m.pages[r.Digest]...)
+	}
+	return body, nil
+}
+
+func (m *MemStore) Pages(d plan.Digest) ([]PageRef, bool, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if refs, ok := m.chunked[d]; ok {
+		return refs, true, nil
+	}
+	if _, ok := m.bodies[d]; ok {
+		return nil, false, nil
+	}
+	return nil, false, fmt.Errorf("%w: pin %s", ErrNotFound, merkle.CIDOf(d))
+}
+
+func (m *MemStore) Page(p plan.Digest) ([]byte, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if b, ok := m.pages[p]; ok {
+		return b, nil
+	}
+	return nil, fmt.Errorf("%w: page %s", ErrNotFound, merkle.PageCIDOf(p))
+}
+
+func (m *MemStore) HasPage(p plan.Digest) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	_, ok := m.pages[p]
+	return ok
+}
+
+// PutBodies stores copies of the bodies (it does not verify them).
+func (m *MemStore) PutBodies(bodies []BodyPut) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.Puts++
+	for _, b := range bodies {
+		m.putLocked(b.Digest, b.Body)
+	}
+	return nil
+}
+
+func (m *MemStore) putLocked(d plan.Digest, body []byte) {
+	if _, ok := m.bodies[d]; ok {
+		return
+	}
+	if _, ok := m.chunked[d]; ok {
+		return
+	}
+	if len(body) <= MemChunkThreshold {
+		m.bodies[d] = append([]byte(nil), body...)
+		return
+	}
+	var refs []PageRef
+	for rest := body; len(rest) > 0; {
+		n := memCut(rest)
+		page := rest[:n]
+		rest = rest[n:]
+		pd := merkle.HashBytes(page)
+		if _, ok := m.pages[pd]; !ok {
+			m.pages[pd] = append([]byte(nil), page...)
+		}
+		refs = append(refs, PageRef{Digest: pd, Size: n})
+	}
+	m.chunked[d] = refs
+}
+
+// PutPin stores the DAG of p (children first) and returns its CID.
+func (m *MemStore) PutPin(p *plan.Pin) (cid.Cid, error) {
+	var puts []BodyPut
+	err := merkle.Walk(p, m.Has, func(_ *plan.Pin, d plan.Digest, body []byte) error {
+		puts = append(puts, BodyPut{d, body})
+		return nil
+	})
+	if err != nil {
+		return cid.Undef, err
+	}
+	if err := m.PutBodies(puts); err != nil {
+		return cid.Undef, err
+	}
+	return merkle.CID(p)
+}
+
+// Stat returns the number of pins and pages held.
+func (m *MemStore) Stat() (pins, pages int) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.bodies) + len(m.chunked), len(m.pages)
+}
+
+// memCut is a gear-hash content-defined chunker (16 KiB min, about 64 KiB
+// average, 256 KiB max), the same shape as the page store's, so that an
+// insertion changes O(1) pages.
+func memCut(data []byte) int {
+	const minSize, avg, maxSize = 16 << 10, 64 << 10, 256 << 10
+	n := len(data)
+	if n <= minSize {
+		return n
+	}
+	if n > maxSize {
+		n = maxSize
+	}
+	var h uint64
+	for i := minSize; i < n; i++ {
+		h = h<<1 + memGear[data[i]]
+		mask := uint64(0xFFFC000000000000)
+		if i < avg {
+			mask = 0xFFFFC00000000000
+		}
+		if h&mask == 0 {
+			return i + 1
+		}
+	}
+	return n
+}
+
+var memGear = func() (t [256]uint64) {
+	x := uint64(0x9e3779b97f4a7c15)
+	for i := range t {
+		x += 0x9e3779b97f4a7c15
+		z := x
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+		z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+		t[i] = z ^ (z >> 31)
+	}
+	return
+}()
