@@ -23,13 +23,13 @@ func IsTerminal(w io.Writer) bool {
 // terminal and does nothing otherwise. Use it for work on inputs of more
 // than a few MB.
 type Progress struct {
-	w      io.Writer
-	on     bool
-	what   string
-	total  int64
-	start  time.Time
-	last   time.Time
-	shown  bool
+	w     io.Writer
+	on    bool
+	what  string
+	total int64
+	start time.Time
+	last  time.Time
+	shown bool
 }
 
 // NewProgress returns a progress line for work on total bytes (0 if

@@ -884,3 +884,6 @@ func Drop(st *pagestore.Store, name string) error {
 	}
 	return b.Commit()
 }
+
+// Store returns the store the database lives on.
+func (d *DB) Store() *pagestore.Store { return d.st }

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"pstore/merkle"
 	"pstore/plan"
@@ -658,6 +659,7 @@ func (s *Store) recover(m meta) error {
 				return err
 			}
 		}
+		truncations.Add(1)
 		if err := sf.Truncate(int64(m.activeLen)); err != nil {
 			return fmt.Errorf("pagestore: truncating %s: %w", active, err)
 		}
@@ -716,6 +718,7 @@ func (s *Store) undoSlots(m meta, slots []uint64) error {
 		if _, err := f.WriteAt(zero[:], o); err != nil {
 			return fmt.Errorf("pagestore: writing %s: %w", f.Name(), err)
 		}
+		undoneSlots.Add(1)
 	}
 	if !s.opts.NoSync {
 		return fdatasync(f)
@@ -776,3 +779,6 @@ func layout(groups []group, seg uint32, pos, segMax uint64) (uint32, uint64, *re
 	}
 	return seg, pos, refsRec
 }
+
+// Recovery counters, for tests (they show which crash paths were taken).
+var undoneSlots, truncations atomic.Int64

@@ -92,6 +92,9 @@ type cell struct{ h, t int32 }
 // benchmark tree: memoizing every app cost about 25% more encode time.
 const memoMin = 16
 
+// tinyNats: nats below this are interned through a direct table.
+const tinyNats = 1 << 12
+
 type encoder struct {
 	conv     Convention
 	declared []*plan.Pin // EncodeHoles
@@ -102,7 +105,8 @@ type encoder struct {
 	cons  u64map // (h,t) -> cell id
 
 	smallVals []uint64
-	small     u64map // nat value -> index into smallVals
+	small     u64map  // nat value (>= tinyNats) -> index into smallVals
+	tiny      []int32 // nat value (< tinyNats) -> index into smallVals + 1
 	bigVals   [][]uint64
 	big       map[string]int32
 
@@ -132,6 +136,20 @@ func newEncoder(c Convention) *encoder {
 }
 
 func (e *encoder) smallLeaf(v uint64) int32 {
+	if v < tinyNats {
+		// Most nats in practice are small: a direct table avoids the
+		// hash table's cache misses.
+		if e.tiny == nil {
+			e.tiny = make([]int32, tinyNats)
+		}
+		if id := e.tiny[v]; id != 0 {
+			return leafID(int(id-1), leafSmall)
+		}
+		id := int32(len(e.smallVals))
+		e.smallVals = append(e.smallVals, v)
+		e.tiny[v] = id + 1
+		return leafID(int(id), leafSmall)
+	}
 	id, found := e.small.findOrAdd(v, int32(len(e.smallVals)))
 	if !found {
 		e.smallVals = append(e.smallVals, v)
@@ -447,7 +465,12 @@ func (e *encoder) encode(v plan.Value) ([]byte, error) {
 	smallRank := make([]int32, len(e.smallVals))
 	numWords := 0
 	for r, v := range sorted {
-		id, _ := e.small.find(v)
+		var id int32
+		if v < tinyNats {
+			id = e.tiny[v] - 1
+		} else {
+			id, _ = e.small.find(v)
+		}
 		smallRank[id] = int32(r)
 		if v >= 256 {
 			numWords++
@@ -670,7 +693,7 @@ func (m *u64map) findOrAdd(k uint64, newID int32) (int32, bool) {
 		if s.val == 0 {
 			s.key, s.val = k, newID+1
 			m.n++
-			if m.n*2 > len(m.slots) {
+			if m.n*10 > len(m.slots)*7 {
 				m.grow()
 			}
 			return newID, false
@@ -683,7 +706,12 @@ func (m *u64map) findOrAdd(k uint64, newID int32) (int32, bool) {
 
 func (m *u64map) grow() {
 	old := m.slots
-	m.init(2 * len(old))
+	// Grow fast while small: rehashing is random access.
+	f := 2
+	if len(old) < 1<<22 {
+		f = 4
+	}
+	m.init(f * len(old))
 	mask := uint64(len(m.slots) - 1)
 	for _, s := range old {
 		if s.val == 0 {

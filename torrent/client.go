@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 
 	atorrent "github.com/anacrolix/torrent"
 	"github.com/anacrolix/torrent/metainfo"
@@ -61,11 +62,21 @@ func (refuseStorage) OpenTorrent(context.Context, *metainfo.Info, metainfo.Hash)
 
 func newClient(c Config, seed bool) (*atorrent.Client, error) {
 	addr := c.listenAddr()
-	if _, _, err := net.SplitHostPort(addr); err != nil {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
 		return nil, fmt.Errorf("torrent: listen address %q: %w", addr, err)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return nil, fmt.Errorf("torrent: listen address %q: bad port", addr)
 	}
 	cc := atorrent.NewDefaultClientConfig()
 	cc.SetListenAddr(addr)
+	// An IP literal fixes the family: anacrolix would otherwise also try
+	// to listen on the other one and fail.
+	if ip := net.ParseIP(host); ip != nil {
+		cc.DisableIPv6 = ip.To4() != nil
+		cc.DisableIPv4 = ip.To4() == nil
+	}
 	cc.DefaultStorage = refuseStorage{}
 	cc.DataDir = os.TempDir() // never written: every torrent has its own storage
 	cc.NoDHT = !c.DHT
@@ -75,7 +86,6 @@ func newClient(c Config, seed bool) (*atorrent.Client, error) {
 	cc.DisableUTP = !c.UTP
 	cc.DisableWebtorrent = true
 	cc.DisableWebseeds = true
-	cc.DisableIPv6 = false
 	cc.Seed = seed
 	cc.NoUpload = !seed
 	cc.HeaderObfuscationPolicy = atorrent.HeaderObfuscationPolicy{Preferred: c.Encrypt}

@@ -360,7 +360,7 @@ func (l *Layout) encodeInfo() error {
 		PieceLength: PieceLength,
 		Pstore:      pstoreInfo{Pins: string(encodeManifest(l.pins)), Version: LayoutVersion},
 	}
-	b, err := bencode.Marshal(info)
+	b, err := bencode.Marshal(&info)
 	if err != nil {
 		return fmt.Errorf("torrent: encoding info: %w", err)
 	}

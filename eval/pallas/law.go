@@ -47,7 +47,12 @@ func (m *machine) force(n *node) {
 		return
 	}
 	m.apps[a] = n
-	args := make([]*node, len(a.Args))
+	var args []*node
+	if len(a.Args) <= len(n.inl) {
+		args = n.inl[:len(a.Args):len(a.Args)]
+	} else {
+		args = make([]*node, len(a.Args))
+	}
 	for i, x := range a.Args {
 		args[i] = m.wrap(x)
 	}
@@ -68,9 +73,10 @@ const (
 )
 
 type instr struct {
-	op opcode
-	n  int32
-	c  *node
+	op   opcode
+	n    int32
+	need uint32 // iCall: when > 0 the app is a closure needing this many more
+	c    *node
 }
 
 type lawCode struct {
@@ -128,6 +134,7 @@ func (m *machine) compileExpr(t plan.Value, nmax uint64) []instr {
 	type task struct {
 		t    plan.Value
 		call int32 // > 0: emit a call of this many args instead
+		need int   // for a call: known remaining arity, or 0
 	}
 	var out []instr
 	stack := []task{{t: t}}
@@ -135,7 +142,7 @@ func (m *machine) compileExpr(t plan.Value, nmax uint64) []instr {
 		tk := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		if tk.call > 0 {
-			out = append(out, instr{op: iCall, n: tk.call})
+			out = append(out, instr{op: iCall, n: tk.call, need: uint32(tk.need)})
 			continue
 		}
 		t := tk.t
@@ -163,7 +170,16 @@ func (m *machine) compileExpr(t plan.Value, nmax uint64) []instr {
 			}
 			// xs holds the arguments last first; emit f, then the
 			// arguments in order, then the call.
-			stack = append(stack, task{call: int32(len(xs))})
+			// When the function is a constant of known arity that the
+			// arguments do not saturate, the app is born a closure and
+			// never needs a look at its function part.
+			need := 0
+			if !isRef(f, nmax) {
+				if ar := m.constArity(f); ar > len(xs) {
+					need = ar - len(xs)
+				}
+			}
+			stack = append(stack, task{call: int32(len(xs)), need: need})
 			for _, x := range xs {
 				stack = append(stack, task{t: x})
 			}
@@ -175,6 +191,43 @@ func (m *machine) compileExpr(t plan.Value, nmax uint64) []instr {
 		}
 	}
 	return out
+}
+
+func isRef(v plan.Value, nmax uint64) bool {
+	n, ok := v.(plan.Nat)
+	if !ok {
+		return false
+	}
+	x, small := n.Uint64()
+	return small && x <= nmax
+}
+
+// constArity returns the arity of a constant function part when it is
+// known without evaluating or loading anything, else 0.
+func (m *machine) constArity(v plan.Value) int {
+	switch v := v.(type) {
+	case plan.Nat:
+		return opArity(v)
+	case *plan.Law:
+		return clampArity(v.Arity)
+	case *plan.Pin:
+		if !v.Loaded() {
+			return 0 // would need a load; find out at run time
+		}
+		// Convert the contents now (no load happens): flatten expects
+		// the contents of every pin in a closure's head to be known.
+		c, err := m.pinContents(m.wrap(v).x.(*pinInfo))
+		if err != nil {
+			return 0
+		}
+		switch c = follow(c); c.tag {
+		case tagNat:
+			return opArity(c.nat)
+		case tagLaw:
+			return c.x.(*lawInfo).arity
+		}
+	}
+	return 0
 }
 
 // instantiate runs code against env. If the code ends in a call and into
@@ -201,18 +254,17 @@ func (m *machine) instantiate(code []instr, env []*node, into *node) *node {
 		case iCall:
 			k := int(in.n)
 			top := len(vs) - k
-			args := make([]*node, k)
-			copy(args, vs[top:])
-			fn := vs[top-1]
-			vs = vs[:top-1]
 			var n *node
 			if i == last && into != nil {
 				n = into
-				n.flags, n.x = 0, nil
 			} else {
 				n = &node{}
 			}
-			n.tag, n.fn, n.args = tagApp, fn, args
+			n.setApp(vs[top-1], vs[top:])
+			if in.need > 0 {
+				n.flags, n.need = fWHNF, in.need
+			}
+			vs = vs[:top-1]
 			vs = append(vs, n)
 		}
 	}

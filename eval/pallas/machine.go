@@ -381,6 +381,9 @@ func (m *machine) finishLaw(o *node, li *lawInfo, base, ar int) {
 func (m *machine) finishStep(o *node, base, ar int, r *node) {
 	m.truncate(base)
 	o.flags &^= fBusy
+	if r == o {
+		return // built in place
+	}
 	if len(o.args) > ar {
 		o.fn = r
 		o.args = o.args[ar:]

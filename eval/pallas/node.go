@@ -54,6 +54,45 @@ type node struct {
 	fn    *node
 	args  []*node
 	x     any // *lawInfo, *pinInfo, or *plan.App (lazy)
+	// inl holds the arguments of apps with at most two, so such an app is
+	// one allocation. args then aliases inl. Only thunks are ever
+	// overwritten, and a thunk's arguments are copied out (flatten) before
+	// its result is written, so reusing inl for the result is safe; the
+	// function-part view made by opcode 1 aliases the array of a closure,
+	// which is never overwritten.
+	inl [2]*node
+}
+
+// setApp makes n the app of fn to args (copied).
+func (n *node) setApp(fn *node, args []*node) {
+	n.tag, n.flags, n.fn, n.x = tagApp, 0, fn, nil
+	if len(args) <= len(n.inl) {
+		k := copy(n.inl[:], args)
+		n.args = n.inl[:k:k]
+		return
+	}
+	a := make([]*node, len(args))
+	copy(a, args)
+	n.args = a
+}
+
+// mkApp builds the app of fn to args in into, or in a new node when into
+// is nil.
+func mkApp(into, fn *node, args ...*node) *node {
+	if into == nil {
+		into = &node{}
+	}
+	into.setApp(fn, args)
+	return into
+}
+
+// mkNat makes into (or a node) the nat v.
+func mkNat(into *node, v plan.Nat) *node {
+	if into == nil {
+		return natNode(v)
+	}
+	into.tag, into.flags, into.nat, into.fn, into.args, into.x = tagNat, 0, v, nil, nil, nil
+	return into
 }
 
 // maxArity clamps huge arities: no app can ever hold this many arguments,

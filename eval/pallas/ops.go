@@ -42,7 +42,11 @@ func (m *machine) opNext(top int) (*node, error) {
 		return n, nil
 	}
 	o, base, ar := fr.o, int(fr.base), int(fr.ar)
-	res, err := m.opResult(fr.op, base)
+	var into *node
+	if len(o.args) == ar {
+		into = o
+	}
+	res, err := m.opResult(fr.op, base, into)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +55,10 @@ func (m *machine) opNext(top int) (*node, error) {
 	return nil, nil
 }
 
-func (m *machine) opResult(op uint8, base int) (*node, error) {
+// opResult computes the result of an opcode whose arguments are evaluated.
+// A new app or nat is built in into when it is not nil (the thunk itself);
+// the arguments were copied to astack, so overwriting it is safe.
+func (m *machine) opResult(op uint8, base int, into *node) (*node, error) {
 	a := m.astack[base:]
 	switch op {
 	case 0:
@@ -74,10 +81,10 @@ func (m *machine) opResult(op uint8, base int) (*node, error) {
 			if err != nil {
 				return nil, err
 			}
-			return &node{tag: tagApp, fn: p, args: []*node{c}}, nil
+			return mkApp(into, p, c), nil
 		case tagLaw:
 			law := x.x.(*lawInfo).law
-			return &node{tag: tagApp, fn: l, args: []*node{natNode(law.Name), natNode(law.Arity), m.wrap(law.Body)}}, nil
+			return mkApp(into, l, natNode(law.Name), natNode(law.Arity), m.wrap(law.Body)), nil
 		case tagApp:
 			k := len(x.args)
 			var g *node
@@ -92,9 +99,9 @@ func (m *machine) opResult(op uint8, base int) (*node, error) {
 					g.flags |= fNF
 				}
 			}
-			return &node{tag: tagApp, fn: ap, args: []*node{g, x.args[k-1]}}, nil
+			return mkApp(into, ap, g, x.args[k-1]), nil
 		default:
-			return &node{tag: tagApp, fn: nt, args: []*node{x}}, nil
+			return mkApp(into, nt, x), nil
 		}
 	case 2:
 		z, p, x := a[1], a[2], a[3]
@@ -102,9 +109,9 @@ func (m *machine) opResult(op uint8, base int) (*node, error) {
 		if n.IsZero() {
 			return z, nil
 		}
-		return &node{tag: tagApp, fn: p, args: []*node{natNode(n.Dec())}}, nil
+		return mkApp(into, p, natNode(n.Dec())), nil
 	case 3:
-		return natNode(castNat(a[1]).Inc()), nil
+		return mkNat(into, castNat(a[1]).Inc()), nil
 	case 4:
 		v, err := m.value(a[1])
 		if err != nil {

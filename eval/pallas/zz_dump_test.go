@@ -4,38 +4,23 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"pstore/eval"
 	"pstore/eval/pallas"
 	"pstore/plan"
 )
 
-func TestDumpPins(t *testing.T) {
-	seen := map[string]bool{}
-	for _, f := range []string{"cmp.seed", "mul.seed", "isNat.seed", "toNat.seed"} {
-		v, _ := seedRef(f)
-		r, err := pallas.Evaluator{}.Eval(context.Background(), v, eval.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		st := []plan.Value{r.Value}
-		for len(st) > 0 {
-			x := st[len(st)-1]
-			st = st[:len(st)-1]
-			switch x := x.(type) {
-			case *plan.Pin:
-				s := plan.String(x)
-				if !seen[s] {
-					seen[s] = true
-					fmt.Println(s)
-				}
-				st = append(st, x.MustItem())
-			case *plan.Law:
-				st = append(st, x.Body)
-			case *plan.App:
-				st = append(st, x.Fun)
-				st = append(st, x.Args...)
+func TestDumpStats(t *testing.T) {
+	for _, src := range []string{"(<mul.seed> 300 400)", "(<cmp.seed> 300 400)", "(<cmp.seed> (0 1) (0 1))"} {
+		for _, nj := range []bool{false, true} {
+			v, err := plan.ParseWith(src, plan.ParseOptions{SeedRef: seedRef})
+			if err != nil {
+				t.Fatal(err)
 			}
+			t0 := time.Now()
+			r, err := pallas.Evaluator{}.Eval(context.Background(), v, eval.Options{NoJets: nj})
+			fmt.Println(src, nj, plan.String(r.Value), err, r.Stats, time.Since(t0))
 		}
 	}
 }

@@ -70,6 +70,8 @@ func (m *machine) pop() {
 	m.frames = m.frames[:len(m.frames)-1]
 }
 
+var debugLoop bool
+
 var errStopped = errors.New("plan4: stopped")
 
 // run evaluates x to WHNF (or NF when nf is set) and returns the value. On
@@ -141,6 +143,17 @@ func (m *machine) loop(x *node, base int) (v *node, err error) {
 					goto ret
 				}
 				if x.flags&fBusy != 0 {
+					if debugLoop {
+						println("LOOP at", plan.String(m.snapshot(x)))
+						for i := len(m.frames) - 1; i >= 0; i-- {
+							f := m.frames[i]
+							s := ""
+							if f.n != nil {
+								s = plan.String(m.snapshot(f.n))
+							}
+							println(" frame", f.op, f.i, s)
+						}
+					}
 					return nil, loopErr("a value needs itself")
 				}
 				x.flags |= fBusy
@@ -257,6 +270,7 @@ func incNode(v *node) *node {
 // itself, or a new app node.
 func whnfApp(f *node, args []*node, n *node, volatile bool) *node {
 	if n != nil {
+		update(n, n)
 		return n
 	}
 	var a *node

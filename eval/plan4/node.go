@@ -78,7 +78,7 @@ var smallNats = func() (t [256]*node) {
 // calls to them).
 var opPins = func() (t [4]*node) {
 	for i := range t {
-		t[i] = &node{k: kPin, flags: fWHNF | fNF, fun: smallNats[i]}
+		t[i] = &node{k: kPin, flags: fWHNF | fNF, fun: smallNats[i], ext: &pinInfo{src: plan.P(plan.N(uint64(i)))}}
 	}
 	return
 }()

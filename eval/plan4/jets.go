@@ -1,0 +1,342 @@
+package plan4
+
+import (
+	"math/big"
+	"math/bits"
+
+	"pstore/plan"
+)
+
+// Jets (PLAN4.md section 7). A pin gets a jet when it is made (by <0>, or
+// when an input pin is loaded) if its contents is a law whose name and
+// arity are those of a jet; the body is not looked at. The jet id is kept
+// in the pin node's w field. Every jet computes exactly what the Sire law
+// computes, evaluating its arguments in the same order and no further:
+// arithmetic jets take WHNF of x then y and cast both to nats; Cmp is lazy;
+// Div and Mod by zero are a loop (the laws diverge), not 0.
+
+type jetID uint8
+
+const (
+	jNone jetID = iota
+	jAdd
+	jSub
+	jMul
+	jDiv
+	jMod
+	jDec
+	jCmp
+	jTrace
+)
+
+var jetNames = [...]string{jAdd: "Add", jSub: "Sub", jMul: "Mul", jDiv: "Div", jMod: "Mod", jDec: "Dec", jCmp: "Cmp", jTrace: "Trace"}
+
+type jetKey struct {
+	name  uint64
+	arity uint64
+}
+
+var jetTable = func() map[jetKey]jetID {
+	t := map[jetKey]jetID{}
+	for id, name := range jetNames {
+		if name == "" {
+			continue
+		}
+		ar := uint64(2)
+		if jetID(id) == jDec {
+			ar = 1
+		}
+		t[jetKey{plan.NatFromBytes([]byte(name)).Uint64s()[0], ar}] = jetID(id)
+	}
+	return t
+}()
+
+func jetFor(name, arity plan.Nat) jetID {
+	n, ok := name.Uint64()
+	if !ok {
+		return jNone
+	}
+	a, ok := arity.Uint64()
+	if !ok {
+		return jNone
+	}
+	return jetTable[jetKey{n, a}]
+}
+
+func jetForLaw(li *lawInfo) jetID { return jetFor(li.name, li.arityN) }
+
+func jetForValue(v plan.Value) jetID {
+	if l, ok := v.(*plan.Law); ok {
+		return jetFor(l.Name, l.Arity)
+	}
+	return jNone
+}
+
+func jetArity(id jetID) int {
+	if id == jDec {
+		return 1
+	}
+	return 2
+}
+
+func isWHNF(n *node) bool { return n.k != kApp || n.flags&fWHNF != 0 }
+
+// callJet runs jet id on args (len = the jet's arity).
+func (m *machine) callJet(id jetID, self *node, args []*node, volatile bool) (x, v *node, err error) {
+	switch id {
+	case jCmp:
+		st := &cmpState{stack: []cmpPair{{args[0], args[1]}}}
+		m.push(frame{op: opCmp, n: self, args: ownArgs(args, volatile), aux: st})
+		return m.cmpStage(&m.frames[len(m.frames)-1])
+	case jTrace:
+		m.push(frame{op: opTrace, n: self, args: ownArgs(args, volatile)})
+		m.push(frame{op: opNF1})
+		return args[0], nil, nil
+	}
+	// Arithmetic: fast path when the arguments are already values.
+	k := jetArity(id)
+	a0 := m.deref(args[0])
+	if isWHNF(a0) {
+		if k == 1 {
+			return nil, arith(id, a0, nil), nil
+		}
+		a1 := m.deref(args[1])
+		if isWHNF(a1) {
+			r, err := m.arith2(id, a0, a1)
+			return nil, r, err
+		}
+	}
+	a := ownArgs(args, volatile)
+	m.push(frame{op: opJet2, i: 0, n: self, args: a, aux: nil})
+	f := &m.frames[len(m.frames)-1]
+	f.i = int32(id) << 8
+	return m.jet2Next(f)
+}
+
+// jet2Stage receives the WHNF of the argument the jet asked for.
+func (m *machine) jet2Stage(f *frame, v *node) (x, r *node, err error) {
+	i := f.i & 0xff
+	f.args[i] = v
+	f.i++
+	return m.jet2Next(f)
+}
+
+// jet2Next evaluates the next argument that is not a value yet, or
+// computes the result. f.i holds the jet id (high bits) and the index of
+// the next argument (low 8 bits).
+func (m *machine) jet2Next(f *frame) (x, r *node, err error) {
+	id := jetID(f.i >> 8)
+	k := jetArity(id)
+	for int(f.i&0xff) < k {
+		a := m.deref(f.args[f.i&0xff])
+		if !isWHNF(a) {
+			return a, nil, nil
+		}
+		f.args[f.i&0xff] = a
+		f.i++
+	}
+	args := f.args
+	m.pop()
+	if k == 1 {
+		return nil, arith(id, args[0], nil), nil
+	}
+	v, err := m.arith2(id, args[0], args[1])
+	return nil, v, err
+}
+
+// natCast is N(x): the nat, or nil for 0 when x is not a nat.
+func natCast(n *node) *node {
+	if n.k == kNat {
+		return n
+	}
+	return smallNats[0]
+}
+
+func arith(id jetID, a, _ *node) *node {
+	x := natCast(a)
+	// Dec
+	if isSmall(x) {
+		if x.w == 0 {
+			return x
+		}
+		return natNode(x.w - 1)
+	}
+	return bigNatNode(new(big.Int).Sub(bigOf(x), big.NewInt(1)))
+}
+
+func (m *machine) arith2(id jetID, a, b *node) (*node, error) {
+	x, y := natCast(a), natCast(b)
+	if isSmall(x) && isSmall(y) {
+		p, q := x.w, y.w
+		switch id {
+		case jAdd:
+			s, c := bits.Add64(p, q, 0)
+			if c == 0 {
+				return natNode(s), nil
+			}
+		case jSub:
+			if p <= q {
+				return smallNats[0], nil
+			}
+			return natNode(p - q), nil
+		case jMul:
+			hi, lo := bits.Mul64(p, q)
+			if hi == 0 {
+				return natNode(lo), nil
+			}
+		case jDiv:
+			if q == 0 {
+				return nil, loopErr("Div by zero (the law diverges)")
+			}
+			return natNode(p / q), nil
+		case jMod:
+			if q == 0 {
+				return nil, loopErr("Mod by zero (the law diverges)")
+			}
+			return natNode(p % q), nil
+		}
+	}
+	bx, by := bigOf(x), bigOf(y)
+	r := new(big.Int)
+	switch id {
+	case jAdd:
+		r.Add(bx, by)
+	case jSub:
+		if bx.Cmp(by) <= 0 {
+			return smallNats[0], nil
+		}
+		r.Sub(bx, by)
+	case jMul:
+		r.Mul(bx, by)
+	case jDiv:
+		if by.Sign() == 0 {
+			return nil, loopErr("Div by zero (the law diverges)")
+		}
+		r.Quo(bx, by)
+	case jMod:
+		if by.Sign() == 0 {
+			return nil, loopErr("Mod by zero (the law diverges)")
+		}
+		r.Rem(bx, by)
+	}
+	return bigNatNode(r), nil
+}
+
+// cmpState is the Cmp jet's work list: pairs still to compare, the next on
+// top. It compares depth first, left to right, evaluating each side to WHNF
+// only when the law would (PLAN4.md section 8).
+type cmpState struct {
+	stack []cmpPair
+}
+
+type cmpPair struct{ a, b *node }
+
+func rank(n *node) int {
+	switch n.k {
+	case kNat:
+		return 0
+	case kPin:
+		return 1
+	case kLaw:
+		return 2
+	}
+	return 3
+}
+
+func cmpNats(a, b *node) int {
+	if isSmall(a) && isSmall(b) {
+		switch {
+		case a.w < b.w:
+			return -1
+		case a.w > b.w:
+			return 1
+		}
+		return 0
+	}
+	return bigOf(a).Cmp(bigOf(b))
+}
+
+func cmpResult(c int) *node { return smallNats[c+1] }
+
+func (m *machine) cmpStage(f *frame) (x, v *node, err error) {
+	st := f.aux
+	for len(st.stack) > 0 {
+		p := &st.stack[len(st.stack)-1]
+		a := m.deref(p.a)
+		p.a = a
+		if !isWHNF(a) {
+			return a, nil, nil
+		}
+		b := m.deref(p.b)
+		p.b = b
+		if !isWHNF(b) {
+			return b, nil, nil
+		}
+		st.stack = st.stack[:len(st.stack)-1]
+		if a == b && a.flags&fNF != 0 {
+			continue
+		}
+		ra, rb := rank(a), rank(b)
+		if ra != rb {
+			m.pop()
+			if ra < rb {
+				return nil, cmpResult(-1), nil
+			}
+			return nil, cmpResult(1), nil
+		}
+		switch a.k {
+		case kNat:
+			if c := cmpNats(a, b); c != 0 {
+				m.pop()
+				return nil, cmpResult(c), nil
+			}
+		case kPin:
+			ia, err := m.pinItem(a)
+			if err != nil {
+				return nil, nil, err
+			}
+			ib, err := m.pinItem(b)
+			if err != nil {
+				return nil, nil, err
+			}
+			st.stack = append(st.stack, cmpPair{ia, ib})
+		case kLaw:
+			la, lb := a.ext.(*lawInfo), b.ext.(*lawInfo)
+			c := la.name.Cmp(lb.name)
+			if c == 0 {
+				c = la.arityN.Cmp(lb.arityN)
+			}
+			if c != 0 {
+				m.pop()
+				return nil, cmpResult(c), nil
+			}
+			st.stack = append(st.stack, cmpPair{la.body, lb.body})
+		case kApp:
+			ha, sa := m.pairSpine(a, nil)
+			hb, sb := m.pairSpine(b, nil)
+			if len(sa) != len(sb) {
+				m.pop()
+				if len(sa) < len(sb) {
+					return nil, cmpResult(-1), nil
+				}
+				return nil, cmpResult(1), nil
+			}
+			for i := len(sa) - 1; i >= 0; i-- {
+				st.stack = append(st.stack, cmpPair{sa[i], sb[i]})
+			}
+			st.stack = append(st.stack, cmpPair{ha, hb})
+		}
+	}
+	m.pop()
+	return nil, cmpResult(0), nil
+}
+
+// traceStage: x is normalized (v); report it and continue with y.
+func (m *machine) traceStage(f *frame, v *node) (x, r *node, err error) {
+	y := f.args[1]
+	m.pop()
+	if m.opts.Trace != nil {
+		m.opts.Trace(plan.String(m.export(v)))
+	}
+	return y, nil, nil
+}
