@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"pstore/pagestore"
 	"pstore/plan"
 )
 
@@ -259,4 +261,25 @@ func writeTemp(t *testing.T, b []byte) string {
 		t.Fatal(err)
 	}
 	return f
+}
+
+func TestSecondWriterWaitsThenFails(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, dir, "1", "put")
+	holder, err := pagestore.Open(dir, pagestore.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, errs, code := pstore(t, dir, "2", "put", "--wait", "300ms")
+	if code != ExitTimeout || !strings.Contains(errs, "locked") {
+		t.Fatalf("second writer: exit %d %q", code, errs)
+	}
+	if el := time.Since(start); el < 250*time.Millisecond {
+		t.Fatalf("did not wait: %v", el)
+	}
+	// readers are not blocked by the writer
+	mustRun(t, dir, "", "stat")
+	holder.Close()
+	mustRun(t, dir, "2", "put", "--wait", "300ms")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -33,6 +34,11 @@ const (
 	// maxBatch bounds the inputs of one group commit, so one commit never
 	// holds its callers for long.
 	maxBatch = 4096
+	// checkpointAfter and checkpointBytes bound how long and how much the
+	// journal grows before a checkpoint moves it into the store (a writer
+	// policy, not part of the format).
+	checkpointAfter = 100 * time.Millisecond
+	checkpointBytes = 8 << 20
 )
 
 // CreateOptions configure a new database. They are stored in its head.
@@ -108,6 +114,17 @@ type DB struct {
 	// Writer-owned (only the writer goroutine touches these after Open).
 	h     *head
 	state plan.Value
+	j     *journal
+	id    plan.Digest // journal identity (see identity)
+	// dirty is set while the journal holds batches that the store's head
+	// does not cover yet; timer fires the checkpoint.
+	dirty bool
+	timer *time.Timer
+	// syncq feeds the syncer goroutine, which writes journal records,
+	// syncs them (one fdatasync for all it finds queued) and then answers
+	// their callers. The writer prepares the next group meanwhile.
+	syncq    chan syncJob
+	syncDone chan struct{}
 
 	// mu guards the published view of the head and the fatal error.
 	mu struct {
@@ -207,6 +224,11 @@ func Create(ctx context.Context, st *pagestore.Store, name string, init plan.Val
 		createdMs:  now,
 	}
 	hp := plan.P(h.value())
+	// A journal left by a dropped database of the same name must not be
+	// replayed into this one.
+	if err := removeJournal(st, name); err != nil {
+		return nil, err
+	}
 	b := st.NewBatch()
 	hc, err := b.PutPin(hp)
 	if err != nil {
@@ -252,18 +274,121 @@ func Open(ctx context.Context, st *pagestore.Store, name string) (*DB, error) {
 		closing: make(chan struct{}), done: make(chan struct{})}
 	openDBs.m[key] = d
 	openDBs.mu.Unlock()
-
-	state, err := recoverState(ctx, st, name, ev, h)
-	if err != nil {
+	fail := func(err error) (*DB, error) {
+		if d.j != nil {
+			d.j.close()
+		}
 		openDBs.mu.Lock()
 		delete(openDBs.m, key)
 		openDBs.mu.Unlock()
 		return nil, err
 	}
+
+	// Batches acknowledged from the journal but not yet checkpointed are
+	// moved into the store first; then the log is whole.
+	j, recs, err := openJournal(st, name)
+	if err != nil {
+		return fail(err)
+	}
+	d.j = j
+	if len(recs) > 0 {
+		nh, err := importJournal(st, name, h, recs)
+		if err != nil {
+			return fail(err)
+		}
+		if nh != h {
+			h = nh
+			if hd, err = pinDigest(plan.P(h.value())); err != nil {
+				return fail(err)
+			}
+		}
+		if err := j.reset(); err != nil {
+			return fail(err)
+		}
+	}
+	state, err := recoverState(ctx, st, name, ev, h)
+	if err != nil {
+		return fail(err)
+	}
+	if d.id, err = identity(h); err != nil {
+		return fail(err)
+	}
 	d.h, d.state = h, state
 	d.mu.h, d.mu.hcid = *h, merkle.CIDOf(hd)
+	d.timer = time.NewTimer(time.Hour)
+	d.timer.Stop()
+	d.syncq = make(chan syncJob, 64)
+	d.syncDone = make(chan struct{})
+	go d.syncer()
 	go d.loop()
 	return d, nil
+}
+
+// syncJob is a journal record to make durable and the answers to give
+// once it is; or, with barrier set, a request to say when everything
+// queued before it is durable.
+type syncJob struct {
+	rec     []byte
+	off     int64
+	answers []answer
+	barrier chan struct{}
+}
+
+type answer struct {
+	ch  chan reply
+	rep reply
+}
+
+// syncer writes and syncs journal records in order; see DB.syncq.
+func (d *DB) syncer() {
+	defer close(d.syncDone)
+	for job := range d.syncq {
+		jobs := []syncJob{job}
+	more:
+		for job.barrier == nil {
+			select {
+			case job = <-d.syncq:
+				jobs = append(jobs, job)
+			default:
+				break more
+			}
+		}
+		var recs [][]byte
+		var offs []int64
+		for _, jb := range jobs {
+			if jb.rec != nil {
+				recs, offs = append(recs, jb.rec), append(offs, jb.off)
+			}
+		}
+		var err error
+		if len(recs) > 0 {
+			if err = d.fatal(); err == nil {
+				if err = d.j.write(recs, offs); err != nil {
+					d.setFatal(err)
+				}
+			}
+		}
+		for _, jb := range jobs {
+			for _, a := range jb.answers {
+				if err != nil {
+					// Not durable, so not acknowledged, rejections included.
+					a.rep = reply{err: fmt.Errorf("db %q: journal write failed: %w", d.name, err)}
+				}
+				a.ch <- a.rep
+			}
+			if jb.barrier != nil {
+				close(jb.barrier)
+			}
+		}
+	}
+}
+
+// drain waits until every journal record queued so far is durable (or
+// failed: then the database is fatal).
+func (d *DB) drain() {
+	b := make(chan struct{})
+	d.syncq <- syncJob{barrier: b}
+	<-b
 }
 
 // recoverState loads the snapshot and re-applies the accepted inputs
@@ -291,6 +416,10 @@ func recoverState(ctx context.Context, st *pagestore.Store, name string, ev eval
 			}
 			_, out, next, err := apply(ctx, ev, state, e.Input, 0)
 			if err != nil {
+				if _, fact := classify(err); fact {
+					return nil, &NondeterminismError{Event: e.Event, What: "output",
+						Detail: fmt.Sprintf("accepted input fails on recovery: %v", err)}
+				}
 				return nil, fmt.Errorf("db %q: re-applying event %d: %w", name, e.Event, err)
 			}
 			if eq, err := plan.EqualErr(out, e.Output); err != nil || !eq {
@@ -490,6 +619,7 @@ func (d *DB) Close() error {
 // loop is the writer goroutine.
 func (d *DB) loop() {
 	defer close(d.done)
+	defer d.j.close()
 	var pendingCtl *request
 	for {
 		var first *request
@@ -498,7 +628,13 @@ func (d *DB) loop() {
 		} else {
 			select {
 			case first = <-d.reqs:
+			case <-d.timer.C:
+				d.checkpoint()
+				continue
 			case <-d.closing:
+				d.checkpoint()
+				close(d.syncq)
+				<-d.syncDone
 				return
 			}
 		}
@@ -507,18 +643,29 @@ func (d *DB) loop() {
 			continue
 		}
 		group := []*request{first}
-	drain:
-		for len(group) < maxBatch {
-			select {
-			case r := <-d.reqs:
-				if r.kind != reqSend {
-					pendingCtl = r
+		// Senders answered by the previous commit are about to send again;
+		// yielding a few times lets them join this group instead of
+		// forming a small one of their own (the group's commit costs the
+		// same whatever its size).
+		for spins := 0; spins < 4 && pendingCtl == nil && len(group) < maxBatch; spins++ {
+			n := len(group)
+		drain:
+			for len(group) < maxBatch {
+				select {
+				case r := <-d.reqs:
+					if r.kind != reqSend {
+						pendingCtl = r
+						break drain
+					}
+					group = append(group, r)
+				default:
 					break drain
 				}
-				group = append(group, r)
-			default:
-				break drain
 			}
+			if len(group) == n && spins > 0 {
+				break
+			}
+			runtime.Gosched()
 		}
 		d.sendGroup(group)
 	}
@@ -597,7 +744,33 @@ func (d *DB) sendGroup(group []*request) {
 		h.batches++
 		snap := (h.snapEvery > 0 && h.events-h.snapEvent >= h.snapEvery) ||
 			(h.snapBytes > 0 && h.logBytes >= h.snapBytes)
-		if err := d.commit(&h, b, snap); err != nil {
+		var err error
+		if snap {
+			d.drain()
+			err = d.fatal()
+			if err == nil {
+				err = d.commit(&h, b, true)
+			}
+		} else {
+			var answers []answer
+			for i := range results {
+				if results[i].logged {
+					answers = append(answers, answer{results[i].r.reply, results[i].rep})
+				}
+			}
+			err = d.journalGroup(&h, b, answers)
+			if err == nil {
+				// The syncer answers the logged inputs once their record
+				// is durable; answer the others now.
+				for _, res := range results {
+					if !res.logged {
+						res.r.reply <- res.rep
+					}
+				}
+				return
+			}
+		}
+		if err != nil {
 			d.state = prevState
 			d.setFatal(err)
 			for i := range results {
@@ -612,11 +785,72 @@ func (d *DB) sendGroup(group []*request) {
 	}
 }
 
+// journalGroup queues batch b for the journal with the answers to give
+// once it is durable, and adopts h; the store's head catches up at the
+// next checkpoint. On error nothing was queued.
+func (d *DB) journalGroup(h *head, b *batch, answers []answer) error {
+	batchPin := plan.P(b.value())
+	var bodies []jbody
+	skip := func(dg plan.Digest) bool { return d.j.has(dg) || d.st.Has(dg) }
+	err := merkle.Walk(batchPin, skip, func(_ *plan.Pin, dg plan.Digest, body []byte) error {
+		bodies = append(bodies, jbody{d: dg, body: body})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("encoding log batch: %w", err)
+	}
+	rec, off, err := d.j.add(d.id, b.first, len(b.inputs), bodies)
+	if err != nil {
+		return err
+	}
+	d.syncq <- syncJob{rec: rec, off: off, answers: answers}
+	h.lastBatch = batchPin
+	d.h = h
+	d.mu.Lock()
+	d.mu.h = *h
+	d.mu.Unlock()
+	if !d.dirty {
+		d.dirty = true
+		d.timer.Reset(checkpointAfter)
+	}
+	if d.j.size >= checkpointBytes {
+		// A failure here makes the database fatal; the group itself is
+		// answered by the syncer.
+		d.checkpoint()
+	}
+	return nil
+}
+
+// checkpoint moves the journal into the store: one commit of the journaled
+// bodies and the current head, then the journal is emptied.
+func (d *DB) checkpoint() error {
+	if !d.dirty {
+		return nil
+	}
+	// The journal's records must be written before it is truncated.
+	d.drain()
+	if err := d.fatal(); err != nil {
+		return err
+	}
+	h := *d.h
+	if err := d.commit(&h, nil, false); err != nil {
+		d.setFatal(err)
+		return err
+	}
+	return nil
+}
+
 // commit makes batch b (may be nil) and head h durable in one store commit,
-// with a snapshot of the current state when snap is set, then adopts h.
+// together with everything journaled since the last checkpoint and a
+// snapshot of the current state when snap is set, then adopts h.
 func (d *DB) commit(h *head, b *batch, snap bool) error {
 	var snapPin *plan.Pin
 	sb := d.st.NewBatch()
+	for _, jb := range d.j.pending {
+		if err := sb.PutBody(jb.d, jb.body); err != nil {
+			return fmt.Errorf("storing journaled batches: %w", err)
+		}
+	}
 	if snap {
 		snapPin = plan.P(d.state)
 		if _, err := sb.PutPin(snapPin); err != nil {
@@ -646,10 +880,20 @@ func (d *DB) commit(h *head, b *batch, snap bool) error {
 	if err := sb.Commit(); err != nil {
 		return err
 	}
+	if err := d.j.reset(); err != nil {
+		return err
+	}
+	if d.dirty {
+		d.dirty = false
+		d.timer.Stop()
+	}
 	// Keep references, not contents: the in-memory log and old states can
 	// then be collected, and a big state is faulted back in lazily.
-	if batchPin != nil {
-		bd, _ := batchPin.CachedDigest()
+	if h.lastBatch != nil {
+		bd, err := pinDigest(h.lastBatch)
+		if err != nil {
+			return err
+		}
 		h.lastBatch = plan.NewPinRef(bd, d.st)
 	}
 	if snapPin != nil {
@@ -670,6 +914,11 @@ func (d *DB) commit(h *head, b *batch, snap bool) error {
 func (d *DB) control(r *request) {
 	if err := d.fatal(); err != nil {
 		r.reply <- reply{err: d.closedErr()}
+		return
+	}
+	// Every control request sees the log in the store.
+	if err := d.checkpoint(); err != nil {
+		r.reply <- reply{err: err}
 		return
 	}
 	switch r.kind {
@@ -882,7 +1131,10 @@ func Drop(st *pagestore.Store, name string) error {
 			b.DeleteRef(n)
 		}
 	}
-	return b.Commit()
+	if err := b.Commit(); err != nil {
+		return err
+	}
+	return removeJournal(st, name)
 }
 
 // Store returns the store the database lives on.

@@ -4,11 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"math/rand"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"pstore/eval"
 	_ "pstore/eval/pallas"
+	_ "pstore/eval/plan4"
 	"pstore/merkle"
 	"pstore/pagestore"
 	"pstore/plan"
@@ -542,4 +548,221 @@ func TestFormatRoundTrip(t *testing.T) {
 		t.Fatalf("pending: %v", err)
 	}
 	_ = fmt.Sprint
+}
+
+func TestManyDatabasesEvaluators(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t, false)
+	type spec struct{ name, init, ev string }
+	specs := []spec{{"pa", counterPallas, "pallas"}, {"p4", counterPlan4, "plan4"}, {"echo", echoPallas, ""}}
+	dbs := map[string]*DB{}
+	for _, s := range specs {
+		d, err := Create(ctx, st, s.name, mustParse(t, s.init), CreateOptions{Evaluator: s.ev, SnapshotEvery: 9})
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		dbs[s.name] = d
+	}
+	var wg sync.WaitGroup
+	for name, d := range dbs {
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 10; i++ {
+					if _, _, err := d.Send(ctx, plan.N(uint64(g*100+i))); err != nil {
+						t.Errorf("%s: %v", name, err)
+						return
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	for _, d := range dbs {
+		d.Close()
+	}
+	st = reopenStore(t, st)
+	list, err := List(st)
+	if err != nil || len(list) != 3 {
+		t.Fatalf("list %v %v", list, err)
+	}
+	for _, s := range list {
+		if s.Events != 40 {
+			t.Fatalf("%s: %d events", s.Name, s.Events)
+		}
+		want := map[string]string{"pa": "pallas", "p4": "plan4", "echo": "pallas"}[s.Name]
+		if s.Evaluator != want {
+			t.Fatalf("%s: evaluator %s", s.Name, s.Evaluator)
+		}
+		if _, err := Verify(ctx, st, s.Name); err != nil {
+			t.Fatalf("%s: %v", s.Name, err)
+		}
+	}
+	for _, name := range []string{"pa", "p4"} {
+		d, err := Open(ctx, st, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out, _ := send(t, d, plan.N(0)); nat(t, out) != 41 {
+			t.Fatalf("%s: %s", name, plan.String(out))
+		}
+		d.Close()
+	}
+}
+
+// TestJournalRecovery: acknowledged groups that only reached the journal
+// are in the log after a reopen; a torn tail is cut off; a re-created
+// database does not inherit a journal.
+func TestJournalRecovery(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t, false)
+	d, err := Create(ctx, st, "j", mustParse(t, echoPallas), CreateOptions{SnapshotEvery: -1, SnapshotBytes: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := uint64(1); i <= 5; i++ {
+		send(t, d, plan.N(i))
+	}
+	// Nothing is checkpointed yet: the store's head has no events, the
+	// journal holds five records.
+	jb, err := os.ReadFile(journalPath(st, "j"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, valid := parseJournal(jb)
+	if len(recs) != 5 || valid != int64(len(jb)) {
+		t.Fatalf("%d records, %d of %d bytes valid", len(recs), valid, len(jb))
+	}
+	if info, _ := Info(st, "j"); info.Events != 0 {
+		t.Fatalf("head already has %d events before the checkpoint", info.Events)
+	}
+	// A crash now: copy the store as it is on disk, plus a torn sixth
+	// record, and open the copy.
+	crash := t.TempDir()
+	copyDir(t, st.Dir(), crash)
+	torn := append(append([]byte{}, jb...), jb[:len(jb)/5]...)
+	if err := os.WriteFile(crash+journalPath(st, "j")[len(st.Dir()):], torn, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	st2, err := pagestore.Open(crash, pagestore.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	d2, err := Open(ctx, st2, "j")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := d2.Status(); s.Events != 5 {
+		t.Fatalf("after importing the journal: %d events", s.Events)
+	}
+	if info, _ := Info(st2, "j"); info.Events != 5 {
+		t.Fatalf("the store's head has %d events after import", info.Events)
+	}
+	ents := collectLog(t, d2, 1)
+	if len(ents) != 5 || nat(t, ents[4].Input) != 5 {
+		t.Fatalf("log %+v", ents)
+	}
+	if out, ev := send(t, d2, plan.N(6)); ev != 6 || nat(t, out) != 6 {
+		t.Fatal(out, ev)
+	}
+	if _, err := d2.ReplayVerify(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d2.Close()
+
+	// Records the head already covers (a crash between checkpoint and
+	// truncation) are skipped.
+	os.WriteFile(journalPath(st2, "j"), jb, 0o644)
+	d2, err = Open(ctx, st2, "j")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := d2.Status(); s.Events != 6 {
+		t.Fatalf("%d events after replaying covered records", s.Events)
+	}
+	d2.Close()
+
+	// Drop and create again: the old journal must not come back.
+	if err := Drop(st2, "j"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(journalPath(st2, "j")); !os.IsNotExist(err) {
+		t.Fatalf("journal survived drop: %v", err)
+	}
+	os.WriteFile(journalPath(st2, "j"), jb, 0o644)
+	d2, err = Create(ctx, st2, "j", mustParse(t, echoPallas), CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := d2.Status(); s.Events != 0 {
+		t.Fatalf("re-created database has %d events", s.Events)
+	}
+	d2.Close()
+	// A journal of another database is corruption, not something to
+	// apply or drop silently.
+	os.WriteFile(journalPath(st2, "j"), jb, 0o644)
+	if _, err := Open(ctx, st2, "j"); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("foreign journal: %v", err)
+	}
+}
+
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(p string, de fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		dst := filepath.Join(to, rel)
+		if de.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dst, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestParseJournalNeverPanics(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	for i := 0; i < 2000; i++ {
+		b := make([]byte, rng.Intn(200))
+		rng.Read(b)
+		if rng.Intn(2) == 0 && len(b) >= 4 {
+			copy(b, journalMagic)
+		}
+		parseJournal(b)
+	}
+}
+
+// TestCanceledInputNotLogged: an input stopped by its caller's context is
+// not a fact about the input: nothing is logged and the database goes on.
+func TestCanceledInputNotLogged(t *testing.T) {
+	st := newStore(t, false)
+	d, err := Create(context.Background(), st, "l", mustParse(t, crashyPallas), CreateOptions{Steps: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	// (loop 0) never finishes and there is no step budget.
+	_, _, err = d.Send(ctx, mustParse(t, loopPallas))
+	if !errors.Is(err, eval.ErrCanceled) && !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v", err)
+	}
+	if s := d.Status(); s.Events != 0 {
+		t.Fatalf("%d events logged", s.Events)
+	}
+	if _, ev := send(t, d, mustParse(t, `{"k" 2 1}`)); ev != 1 {
+		t.Fatalf("event %d", ev)
+	}
 }

@@ -97,9 +97,11 @@ func logEntries(st *pagestore.Store, h *head) func(from uint64) iter.Seq2[Entry,
 // events before the base (dropped by Compact) are not available. It reads
 // the log as of the last commit.
 func (d *DB) Log(from uint64) iter.Seq2[Entry, error] {
-	d.mu.Lock()
-	h := d.mu.h
-	d.mu.Unlock()
+	// The state request checkpoints: the whole log is then in the store.
+	_, h, err := d.currentState(context.Background())
+	if err != nil {
+		return func(yield func(Entry, error) bool) { yield(Entry{}, err) }
+	}
 	return logEntries(d.st, &h)(from)
 }
 

@@ -30,11 +30,12 @@ type Batch struct {
 }
 
 type pending struct {
-	d     plan.Digest
-	body  []byte
-	crc   uint32     // whole bodies
-	pages []pageInfo // large bodies
+	d    plan.Digest
+	body []byte
+	crc  uint32 // whole bodies
 }
+
+func (p *pending) large() bool { return len(p.body) > LargeThreshold }
 
 type pageInfo struct {
 	d     plan.Digest
@@ -78,37 +79,70 @@ func (b *Batch) PutBody(d plan.Digest, body []byte) error {
 	p := pending{d: d, body: body}
 	if len(body) <= LargeThreshold {
 		p.crc = crc(body)
-	} else {
-		p.pages = splitPages(body)
 	}
+	// A large body is chunked and hashed by Commit, in a pipeline with the
+	// writes (streamPages).
 	b.items = append(b.items, p)
 	return nil
 }
 
-// splitPages chunks body and hashes the pages in parallel.
-func splitPages(body []byte) []pageInfo {
-	var pages []pageInfo
-	off := 0
-	for _, n := range Chunk(body) {
-		pages = append(pages, pageInfo{start: off, n: n})
-		off += n
-	}
-	workers := runtime.GOMAXPROCS(0)
+// streamPages chunks body and hashes its pages, calling out for each page
+// in order. The chunker (sequential by nature) hands each page to a pool of
+// hashing goroutines as soon as its boundary is found, and out runs as soon
+// as the next page is hashed, so chunking, hashing and the caller's writes
+// overlap. After an error from out the remaining pages are drained without
+// calling it, and the error is returned.
+func streamPages(body []byte, out func(p *pageInfo) error) error {
+	pages := make([]pageInfo, len(body)/PageMin+1) // upper bound on the count
+	work := make(chan int, 256)
+	done := make(chan int, len(pages))
+	total := make(chan int, 1)
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
 		wg.Add(1)
-		go func(w int) {
+		go func() {
 			defer wg.Done()
-			for i := w; i < len(pages); i += workers {
+			for i := range work {
 				p := &pages[i]
 				pb := body[p.start : p.start+p.n]
 				p.d = merkle.HashBytes(pb)
 				p.crc = crc(pb)
+				done <- i
 			}
-		}(w)
+		}()
+	}
+	go func() {
+		n, off := 0, 0
+		for off < len(body) {
+			c := cut(body[off:])
+			pages[n] = pageInfo{start: off, n: c}
+			work <- n
+			n++
+			off += c
+		}
+		close(work)
+		total <- n
+	}()
+	var err error
+	ready := make([]bool, len(pages))
+	n := -1
+	for next := 0; n < 0 || next < n; {
+		if ready[next] {
+			if err == nil {
+				err = out(&pages[next])
+			}
+			next++
+			continue
+		}
+		select {
+		case i := <-done:
+			ready[i] = true
+		case n = <-total:
+			total = nil
+		}
 	}
 	wg.Wait()
-	return pages
+	return err
 }
 
 // SetRef names the pin d in the batch's commit. The pin must be stored by
@@ -139,8 +173,9 @@ type rec struct {
 // group is records that are written contiguously: a large body's new pages
 // then its manifest, or one whole body, or the refs record.
 type group struct {
-	recs  []rec
-	index bool // false for the refs record
+	recs   []rec
+	index  bool     // false for the refs record
+	stream *pending // a large body, chunked and written by commitLocked
 }
 
 // Commit writes the batch and returns once it is durable: segment data is
@@ -159,6 +194,9 @@ func (b *Batch) Commit() error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
+	if s.writeErr != nil {
+		return fmt.Errorf("pagestore: an earlier commit failed half-way; reopen the store: %w", s.writeErr)
+	}
 	b.done = true
 	v := s.view.Load()
 	m := v.m
@@ -167,7 +205,6 @@ func (b *Batch) Commit() error {
 	// Decide what to write, dropping what is now stored (another batch may
 	// have committed it since PutBody).
 	var groups []group
-	pageSeen := map[plan.Digest]bool{}
 	for i := range b.items {
 		it := &b.items[i]
 		if _, ok, err := s.lookup(v, it.d); err != nil {
@@ -175,36 +212,13 @@ func (b *Batch) Commit() error {
 		} else if ok {
 			continue
 		}
-		if it.pages == nil {
+		if !it.large() {
 			groups = append(groups, group{index: true, recs: []rec{{e: entry{d: it.d, n: uint32(len(it.body)), kind: kindWhole, crc: it.crc}, data: it.body}}})
 			m.pins++
 			m.stored += uint64(len(it.body))
 			continue
 		}
-		var g group
-		g.index = true
-		refs := make([]PageRef, len(it.pages))
-		for j := range it.pages {
-			p := &it.pages[j]
-			refs[j] = PageRef{Digest: p.d, Size: p.n}
-			if pageSeen[p.d] {
-				continue
-			}
-			pageSeen[p.d] = true
-			if _, ok, err := s.lookup(v, p.d); err != nil {
-				return err
-			} else if ok {
-				continue
-			}
-			g.recs = append(g.recs, rec{e: entry{d: p.d, n: uint32(p.n), kind: kindPage, crc: p.crc}, data: it.body[p.start : p.start+p.n]})
-			m.pages++
-			m.stored += uint64(p.n)
-		}
-		man := encodeManifest(uint64(len(it.body)), refs)
-		g.recs = append(g.recs, rec{e: entry{d: it.d, n: uint32(len(man)), kind: kindManifest, crc: crc(man)}, data: man})
-		m.pins++
-		m.large++
-		groups = append(groups, g)
+		groups = append(groups, group{index: true, stream: it})
 	}
 	refsChanged := false
 	var newRefs map[string]plan.Digest
@@ -251,6 +265,10 @@ func (b *Batch) Commit() error {
 	}
 	m.offered += s.pendingOffered
 	if err := s.commitLocked(v, m, groups); err != nil {
+		// The index may hold entries of this batch that later commits
+		// would mistake for theirs: stop writing until a reopen runs
+		// recovery (which undoes them through the intent record).
+		s.writeErr = err
 		return err
 	}
 	s.pendingOffered = 0
@@ -277,39 +295,88 @@ func (s *Store) writerRefs(v *view) (map[string]plan.Digest, error) {
 // segment, writes them, the index and the commit record m (whose counters
 // the caller updated). Holds wmu.
 func (s *Store) commitLocked(v *view, m meta, groups []group) error {
-	nIndexed := 0
+	// An upper bound on the entries, to reserve room for the intent record
+	// before the number of new pages is known.
+	maxEntries := uint64(0)
 	for _, g := range groups {
-		if g.index {
-			nIndexed += len(g.recs)
+		if g.stream != nil {
+			maxEntries += uint64(len(g.stream.body))/PageMin + 2
+		} else if g.index {
+			maxEntries += uint64(len(g.recs))
 		}
 	}
 	m.gen++
-	m.indexCount += uint64(nIndexed)
-	grow := m.indexCount*2 > m.indexCap
 
-	// Layout. The intent record goes first, at the committed end.
+	// 1. Data. The intent record's room comes first, at the committed end;
+	// groups follow in order, laid out as they are written.
 	seg, pos := m.activeSeg, m.activeLen
 	intentPos := pos
-	if !grow {
-		pos = align8(pos + intentHdr + 8*uint64(nIndexed))
-	}
+	pos = align8(pos + intentHdr + 8*maxEntries)
+	segMax := uint64(s.opts.SegmentSize)
+	w := &segWriter{s: s}
+	var entries []*entry
 	var refsRec *rec
-	m.activeSeg, m.activeLen, refsRec = layout(groups, seg, pos, uint64(s.opts.SegmentSize))
-	seg = m.activeSeg
+	pageSeen := map[plan.Digest]bool{}
+	for gi := range groups {
+		g := &groups[gi]
+		if g.stream == nil {
+			seg, pos = layoutGroup(g, seg, pos, segMax)
+			for ri := range g.recs {
+				r := &g.recs[ri]
+				w.write(r.e.seg, r.e.off, r.data)
+				if g.index {
+					entries = append(entries, &r.e)
+				}
+			}
+			if !g.index {
+				refsRec = &g.recs[0]
+			}
+			continue
+		}
+		it := g.stream
+		if bound := uint64(len(it.body)) + manifestHdr + manifestEntry*(uint64(len(it.body))/PageMin+1); pos > 0 && pos+bound > segMax {
+			seg, pos = seg+1, 0
+		}
+		pos = align8(pos)
+		var refs []PageRef
+		err := streamPages(it.body, func(p *pageInfo) error {
+			refs = append(refs, PageRef{Digest: p.d, Size: p.n})
+			if pageSeen[p.d] {
+				return nil
+			}
+			pageSeen[p.d] = true
+			if _, ok, err := s.lookup(v, p.d); err != nil || ok {
+				return err
+			}
+			e := &entry{d: p.d, seg: seg, off: pos, n: uint32(p.n), kind: kindPage, crc: p.crc}
+			w.write(seg, pos, it.body[p.start:p.start+p.n])
+			pos += uint64(p.n)
+			entries = append(entries, e)
+			m.pages++
+			m.stored += uint64(p.n)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		man := encodeManifest(uint64(len(it.body)), refs)
+		pos = align8(pos)
+		e := &entry{d: it.d, seg: seg, off: pos, n: uint32(len(man)), kind: kindManifest, crc: crc(man)}
+		w.write(seg, pos, man)
+		pos = align8(pos + uint64(len(man)))
+		entries = append(entries, e)
+		m.pins++
+		m.large++
+	}
+	m.activeSeg, m.activeLen = seg, pos
 	if refsRec != nil {
 		m.refsSeg, m.refsOff, m.refsLen, m.refsCRC = refsRec.e.seg, refsRec.e.off, refsRec.e.n, refsRec.e.crc
 	}
+	m.indexCount += uint64(len(entries))
+	grow := m.indexCount*2 > m.indexCap
 
-	var entries []*entry
-	for gi := range groups {
-		if groups[gi].index {
-			for ri := range groups[gi].recs {
-				entries = append(entries, &groups[gi].recs[ri].e)
-			}
-		}
-	}
-
-	// Index slots (or a whole new index file when growing).
+	// Index slots (or a whole new index file when growing), then the
+	// intent record listing the slots about to change.
 	var slots []uint64
 	var newIndex []byte
 	if grow {
@@ -318,18 +385,7 @@ func (s *Store) commitLocked(v *view, m meta, groups []group) error {
 		newIndex = s.rebuildIndex(v, m.indexCap, entries)
 	} else {
 		slots = s.placeEntries(v, entries)
-	}
-
-	// 1. Data (with the intent record listing the slots about to change).
-	w := &segWriter{s: s}
-	if !grow {
 		w.write(v.m.activeSeg, intentPos, encodeIntent(m.gen, v.m.indexID, slots))
-	}
-	for gi := range groups {
-		for ri := range groups[gi].recs {
-			r := &groups[gi].recs[ri]
-			w.write(r.e.seg, r.e.off, r.data)
-		}
 	}
 	// Zero padding up to the new committed end keeps file size == length.
 	if err := w.finish(m.activeSeg, m.activeLen); err != nil {
@@ -504,6 +560,9 @@ type segWriter struct {
 	buf     []byte
 	bufSeg  uint32
 	bufOff  uint64
+	run     []byte // records written in place from the caller's memory
+	runSeg  uint32
+	runOff  uint64
 	err     error
 	dirty   map[uint32]bool
 	kicked  map[uint32]uint64 // write-back started up to here
@@ -565,7 +624,23 @@ func (w *segWriter) writeAt(id uint32, off uint64, b []byte) {
 }
 
 func (w *segWriter) write(id uint32, off uint64, b []byte) {
-	if w.err != nil {
+	if w.err != nil || len(b) == 0 {
+		return
+	}
+	// Consecutive pages of one body are consecutive in memory too: write
+	// them straight from the caller's slice, as one run, without copying.
+	if n := len(w.run); n > 0 && id == w.runSeg && off == w.runOff+uint64(n) &&
+		cap(w.run)-n >= len(b) && &w.run[:n+1][n] == &b[0] {
+		w.run = w.run[:n+len(b)]
+		if len(w.run) >= 64<<20 {
+			w.flushRun()
+		}
+		return
+	}
+	w.flushRun()
+	if len(b) >= 16<<10 {
+		w.flush()
+		w.run, w.runSeg, w.runOff = b, id, off
 		return
 	}
 	if len(w.buf) > 0 && (id != w.bufSeg || off < w.bufOff+uint64(len(w.buf))) {
@@ -578,11 +653,6 @@ func (w *segWriter) write(id uint32, off uint64, b []byte) {
 			w.flush()
 		}
 	}
-	if len(b) >= 1<<20 {
-		w.flush()
-		w.writeAt(id, off, b)
-		return
-	}
 	if len(w.buf) == 0 {
 		w.bufSeg, w.bufOff = id, off
 	}
@@ -592,9 +662,17 @@ func (w *segWriter) write(id uint32, off uint64, b []byte) {
 	}
 }
 
+func (w *segWriter) flushRun() {
+	if len(w.run) > 0 && w.err == nil {
+		w.writeAt(w.runSeg, w.runOff, w.run)
+	}
+	w.run = nil
+}
+
 // finish flushes and pads the last segment to its committed length, and
 // records the new sizes for readers in this process.
 func (w *segWriter) finish(lastSeg uint32, end uint64) error {
+	w.flushRun()
 	w.flush()
 	if w.err != nil {
 		return w.err
@@ -749,35 +827,40 @@ func readIntent(sf *os.File, m meta) ([]uint64, bool) {
 }
 
 // layout assigns segment positions to the records of groups, starting at
-// (seg, pos), and returns the end position and the refs record, if any. A
-// group that does not fit in the rest of a non-empty segment starts a new
-// one; pages of a group are packed without padding so a large body is
-// contiguous; every group and every non-page record starts 8-aligned.
+// (seg, pos), and returns the end position and the refs record, if any.
 func layout(groups []group, seg uint32, pos, segMax uint64) (uint32, uint64, *rec) {
 	var refsRec *rec
 	for gi := range groups {
-		g := &groups[gi]
-		size := uint64(0)
-		for _, r := range g.recs {
-			size = align8(size + uint64(len(r.data)))
-		}
-		if pos > 0 && pos+size > segMax {
-			seg, pos = seg+1, 0
-		}
-		for ri := range g.recs {
-			r := &g.recs[ri]
-			if r.e.kind != kindPage {
-				pos = align8(pos)
-			}
-			r.e.seg, r.e.off = seg, pos
-			pos += uint64(len(r.data))
-		}
-		pos = align8(pos)
-		if !g.index {
-			refsRec = &g.recs[0]
+		seg, pos = layoutGroup(&groups[gi], seg, pos, segMax)
+		if !groups[gi].index {
+			refsRec = &groups[gi].recs[0]
 		}
 	}
 	return seg, pos, refsRec
+}
+
+// layoutGroup places one group at (seg, pos). A group that does not fit in
+// the rest of a non-empty segment starts a new one; pages of a group are
+// packed without padding so a large body is contiguous; every group and
+// every non-page record starts 8-aligned.
+func layoutGroup(g *group, seg uint32, pos, segMax uint64) (uint32, uint64) {
+	size := uint64(0)
+	for _, r := range g.recs {
+		size = align8(size + uint64(len(r.data)))
+	}
+	if pos > 0 && pos+size > segMax {
+		seg, pos = seg+1, 0
+	}
+	pos = align8(pos)
+	for ri := range g.recs {
+		r := &g.recs[ri]
+		if r.e.kind != kindPage {
+			pos = align8(pos)
+		}
+		r.e.seg, r.e.off = seg, pos
+		pos += uint64(len(r.data))
+	}
+	return seg, align8(pos)
 }
 
 // Recovery counters, for tests (they show which crash paths were taken).

@@ -132,8 +132,18 @@ func BenchmarkGetLargeZeroCopy(b *testing.B) {
 	}
 }
 
+// manyOnce caches the stores built by manyPinsStore for the life of the
+// test binary (TestMain removes them); guarded by manyMu.
 var manyOnce = map[int]string{}
 var manyMu sync.Mutex
+
+func removeBenchStores() {
+	manyMu.Lock()
+	defer manyMu.Unlock()
+	for _, d := range manyOnce {
+		os.RemoveAll(d)
+	}
+}
 
 // manyPinsStore returns a store (built once per size, in a directory
 // removed at exit of the benchmark binary's temp dir) with n pins of
@@ -174,7 +184,6 @@ func manyPinsStore(b *testing.B, n, pinSize int) (string, plan.Digest) {
 		}
 		s.Close()
 		manyOnce[n] = dir
-		b.Cleanup(func() {})
 	}
 	s, err := Open(filepath.Join(dir, "s"), Options{ReadOnly: true})
 	if err != nil {

@@ -59,17 +59,17 @@ func cut(data []byte) int {
 		normal = n
 	}
 	var h uint64
-	i := PageMin
-	for ; i < normal; i++ {
-		h = h<<1 + gear[data[i]]
+	// Ranging over subslices keeps bounds checks out of the loops.
+	for i, b := range data[PageMin:normal] {
+		h = h<<1 + gear[b]
 		if h&maskS == 0 {
-			return i + 1
+			return PageMin + i + 1
 		}
 	}
-	for ; i < n; i++ {
-		h = h<<1 + gear[data[i]]
+	for i, b := range data[normal:n] {
+		h = h<<1 + gear[b]
 		if h&maskL == 0 {
-			return i + 1
+			return normal + i + 1
 		}
 	}
 	return n

@@ -74,6 +74,25 @@ func TestReaderSeesCommits(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ro.Close()
+	// A second reader polls concurrently with the commits.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := ro.Verify(nil); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	defer func() { close(stop); wg.Wait() }()
 	// Enough pins to make the index grow (a new index file) on the way.
 	for i := 0; i < 30; i++ {
 		b := w.NewBatch()

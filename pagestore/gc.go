@@ -35,6 +35,9 @@ func (s *Store) GC() (GCStats, error) {
 	if s.closed.Load() {
 		return st, ErrClosed
 	}
+	if s.writeErr != nil {
+		return st, fmt.Errorf("pagestore: an earlier commit failed half-way; reopen the store: %w", s.writeErr)
+	}
 	st.BytesBefore, _ = DirSize(s.dir)
 	v := s.view.Load()
 	refs, err := s.writerRefs(v)

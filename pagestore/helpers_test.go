@@ -3,11 +3,18 @@ package pagestore
 import (
 	"errors"
 	"math/rand"
+	"os"
 	"testing"
 
 	"pstore/merkle"
 	"pstore/plan"
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	removeBenchStores()
+	os.Exit(code)
+}
 
 // openTest opens a fresh store in a temporary directory and, at cleanup,
 // checks it with Verify (as bbolt's test helper checks its database).

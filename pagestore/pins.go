@@ -85,3 +85,60 @@ func (s *Store) Pin(d plan.Digest) (*plan.Pin, error) {
 	}
 	return plan.NewPinRef(d, s), nil
 }
+
+// Children returns the digests of the child pins of the stored pin d, in
+// hole order, from its body's header (nothing is decoded).
+func (s *Store) Children(d plan.Digest) ([]plan.Digest, error) {
+	body, err := s.Body(d)
+	if err != nil {
+		return nil, err
+	}
+	kids, err := merkle.ChildDigests(body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: pin %s: %w", ErrCorrupt, merkle.CIDOf(d), err)
+	}
+	return kids, nil
+}
+
+// WalkDAG calls visit once for each pin reachable from root through child
+// pins, root first, depth first, each distinct pin once (pstore refs -r).
+// visit returning an error stops the walk with that error.
+func (s *Store) WalkDAG(root plan.Digest, visit func(d plan.Digest, children []plan.Digest) error) error {
+	seen := map[plan.Digest]bool{root: true}
+	stack := []plan.Digest{root}
+	for len(stack) > 0 {
+		d := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		kids, err := s.Children(d)
+		if err != nil {
+			return err
+		}
+		if err := visit(d, kids); err != nil {
+			return err
+		}
+		for i := len(kids) - 1; i >= 0; i-- {
+			if !seen[kids[i]] {
+				seen[kids[i]] = true
+				stack = append(stack, kids[i])
+			}
+		}
+	}
+	return nil
+}
+
+// SetRef names the stored pin d and commits (durable on return).
+func (s *Store) SetRef(name string, d plan.Digest) error {
+	b := s.NewBatch()
+	b.SetRef(name, d)
+	return b.Commit()
+}
+
+// DeleteRef removes the ref name and commits; ErrNotFound if there is none.
+func (s *Store) DeleteRef(name string) error {
+	if _, err := s.Ref(name); err != nil {
+		return err
+	}
+	b := s.NewBatch()
+	b.DeleteRef(name)
+	return b.Commit()
+}

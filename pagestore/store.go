@@ -67,6 +67,9 @@ type Store struct {
 	// pendingOffered counts bytes offered by batches that wrote nothing;
 	// they reach the commit record with the next commit. Guarded by wmu.
 	pendingOffered uint64
+	// writeErr poisons the writer after a commit failed part-way (set
+	// under wmu).
+	writeErr error
 
 	// refreshMu serializes loading a newer commit in a read-only store.
 	refreshMu sync.Mutex
@@ -350,16 +353,21 @@ func (s *Store) refresh() (*view, error) {
 	s.refreshMu.Lock()
 	defer s.refreshMu.Unlock()
 	v := s.view.Load()
-	m, err := s.readMeta()
-	if err != nil || m.gen <= v.m.gen {
-		return v, nil // keep reading the commit we have
+	for try := 0; ; try++ {
+		m, err := s.readMeta()
+		if err != nil || m.gen <= v.m.gen {
+			return v, nil // keep reading the commit we have
+		}
+		nv, err := s.loadView(m)
+		if errors.Is(err, fs.ErrNotExist) && try < 3 {
+			continue // a GC replaced that index meanwhile: read again
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.view.Store(nv)
+		return nv, nil
 	}
-	nv, err := s.loadView(m)
-	if err != nil {
-		return nil, err
-	}
-	s.view.Store(nv)
-	return nv, nil
 }
 
 // Refresh makes a read-only store see the writer's latest commit now (every
@@ -376,7 +384,8 @@ func (s *Store) Refresh() error {
 }
 
 // Close releases the lock, closes the files and unmaps everything: slices
-// returned by the store are invalid afterwards.
+// returned by the store (and nats decoded from them) are invalid
+// afterwards. Close must not run concurrently with other calls on s.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return ErrClosed

@@ -124,3 +124,31 @@ func TestPinRoundTripLazy(t *testing.T) {
 		t.Fatalf("re-put wrote: %+v -> %+v", before, after)
 	}
 }
+
+func TestWalkDAGAndRefHelpers(t *testing.T) {
+	s, _ := openTest(t, Options{NoSync: true})
+	leaf := plan.P(plan.N(1))
+	a := plan.P(plan.A(plan.N(2), leaf))
+	root := plan.P(plan.A(plan.N(3), a, leaf))
+	c, err := s.PutPin(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := merkle.DigestOf(c)
+	var order []plan.Digest
+	if err := s.WalkDAG(d, func(x plan.Digest, _ []plan.Digest) error { order = append(order, x); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(order) != 3 || order[0] != d {
+		t.Fatalf("walk visited %d pins", len(order))
+	}
+	if err := s.SetRef("root", d); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteRef("root"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteRef("root"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("deleting a missing ref: %v", err)
+	}
+}

@@ -115,17 +115,6 @@ func FetchMetaInfo(ctx context.Context, dst Sink, mi *metainfo.MetaInfo, opts Fe
 func fetch(ctx context.Context, dst Sink, ih infohash_v2.T, infoBytes []byte, layers map[string]string, opts FetchOptions) (cid.Cid, Stats, error) {
 	start := time.Now()
 	st := Stats{InfoHash: ih}
-	cl, err := newClient(opts.Config, false)
-	if err != nil {
-		return cid.Undef, st, err
-	}
-	defer cl.Close()
-	fs := &fetchStorage{}
-	t := addTorrent(cl, ih, infoBytes, fs)
-	if len(opts.Trackers) > 0 {
-		t.AddTrackers([][]string{opts.Trackers})
-	}
-	t.AddPeers(peerInfos(opts.Peers))
 	interval := opts.ProgressInterval
 	if interval <= 0 {
 		interval = 250 * time.Millisecond
@@ -138,27 +127,40 @@ func fetch(ctx context.Context, dst Sink, ih infohash_v2.T, infoBytes []byte, la
 			opts.Progress(p)
 		}
 	}
-	timeout := func(phase string) error {
+	timeout := func(t *atorrent.Torrent, phase string) error {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return fmt.Errorf("%w: %s after %v with %d peers connected", ErrTimeout, phase, time.Since(start).Round(time.Millisecond), t.Stats().ActivePeers)
 		}
 		return ctx.Err()
 	}
-	// Metadata.
-	for waiting := true; waiting; {
-		select {
-		case <-t.GotInfo():
-			waiting = false
-		case <-ctx.Done():
-			return cid.Undef, st, timeout("no metadata")
-		case <-tick.C:
-			s := t.Stats()
-			report(Progress{Phase: "metadata", WireRead: s.BytesRead.Int64(), Peers: s.ActivePeers})
+	add := func(cl *atorrent.Client, infoBytes []byte, st storage.ClientImpl) *atorrent.Torrent {
+		t := addTorrent(cl, ih, infoBytes, st)
+		if len(opts.Trackers) > 0 {
+			t.AddTrackers([][]string{opts.Trackers})
 		}
+		t.AddPeers(peerInfos(opts.Peers))
+		return t
 	}
-	st.MetadataTime = time.Since(start)
-	mi := t.Metainfo()
-	l, err := ParseInfo(mi.InfoBytes, opts.Limits)
+	if infoBytes == nil {
+		// The metadata comes first, through a client of its own that is
+		// then closed: anacrolix v1.59.1 marks a connection as v2 (able to
+		// exchange BEP 52 piece hashes) only if the torrent knew its v2
+		// infohash when the connection was made, which a torrent added by
+		// magnet does not; and re-adding a dropped infohash to the same
+		// client leaves it never requesting pieces.
+		b, err := fetchInfo(ctx, ih, opts, add, tick.C, func(p Progress) { report(p) }, timeout)
+		if err != nil {
+			return cid.Undef, st, err
+		}
+		infoBytes = b
+		st.MetadataTime = time.Since(start)
+	}
+	cl, err := newClient(opts.Config, false)
+	if err != nil {
+		return cid.Undef, st, err
+	}
+	defer cl.Close()
+	l, err := ParseInfo(infoBytes, opts.Limits)
 	if err != nil {
 		return cid.Undef, st, err
 	}
@@ -174,14 +176,9 @@ func fetch(ctx context.Context, dst Sink, ih infohash_v2.T, infoBytes []byte, la
 		return cid.Undef, st, err
 	}
 	st.Have = f.have
-	fs.state.Store(f)
-	for i := range f.pieces {
-		if f.pieces[i].local {
-			t.Piece(i).UpdateCompletion()
-		}
-	}
-	if layers != nil {
-		if errs := t.AddPieceLayers(layers); len(errs) > 0 {
+	t := add(cl, infoBytes, &fetchStorage{f: f})
+	if mi := l.MetaInfo(); mi.PieceLayers != nil {
+		if errs := t.AddPieceLayers(mi.PieceLayers); len(errs) > 0 {
 			return cid.Undef, st, fmt.Errorf("%w: piece layers: %w", ErrCorrupt, errors.Join(errs...))
 		}
 	}
@@ -204,8 +201,17 @@ func fetch(ctx context.Context, dst Sink, ih infohash_v2.T, infoBytes []byte, la
 		select {
 		case <-f.done:
 		case <-ctx.Done():
-			return cid.Undef, st, timeout(fmt.Sprintf("%d of %d bytes fetched", usefulRead(t), l.total-f.have))
+			return cid.Undef, st, timeout(t, fmt.Sprintf("%d of %d bytes fetched", usefulRead(t), l.total-f.have))
 		case <-tick.C:
+			if os.Getenv("PSTORE_TDEBUG") != "" {
+				for i := 0; i < t.NumPieces(); i++ {
+					fmt.Fprintf(os.Stderr, "piece %d: %+v\n", i, t.PieceState(i))
+				}
+				for _, pc := range t.PeerConns() {
+					fmt.Fprintf(os.Stderr, "conn %v\n", pc)
+				}
+				cl.WriteStatus(os.Stderr)
+			}
 			report(progress("data"))
 			continue
 		}
@@ -221,23 +227,62 @@ func fetch(ctx context.Context, dst Sink, ih infohash_v2.T, infoBytes []byte, la
 	return l.Root, st, nil
 }
 
-// fetchStorage is the storage the client opens when it gets the info. The
-// client hands storage a parsed metainfo.Info, which has lost the "pstore"
-// key, so the fetch state is built afterwards from the client's info
-// bytes; until then every piece reads as incomplete (nothing is requested
-// before DownloadAll), and local pieces are re-read with UpdateCompletion.
-type fetchStorage struct {
-	state atomic.Pointer[fetchState]
+// fetchInfo gets the info dictionary of a magnet link from peers.
+func fetchInfo(ctx context.Context, ih infohash_v2.T, opts FetchOptions,
+	add func(*atorrent.Client, []byte, storage.ClientImpl) *atorrent.Torrent,
+	tick <-chan time.Time, report func(Progress), timeout func(*atorrent.Torrent, string) error) ([]byte, error) {
+	cl, err := newClient(opts.Config, false)
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	t := add(cl, nil, metadataOnly{})
+	for {
+		select {
+		case <-t.GotInfo():
+			mi := t.Metainfo()
+			return mi.InfoBytes, nil
+		case <-ctx.Done():
+			return nil, timeout(t, "no metadata")
+		case <-tick:
+			s := t.Stats()
+			report(Progress{Phase: "metadata", WireRead: s.BytesRead.Int64(), Peers: s.ActivePeers})
+		}
+	}
 }
+
+// fetchStorage is the storage of the fetching torrent.
+type fetchStorage struct{ f *fetchState }
 
 func (s *fetchStorage) OpenTorrent(ctx context.Context, info *metainfo.Info, ih metainfo.Hash) (storage.TorrentImpl, error) {
 	return storage.TorrentImpl{
 		PieceWithHash: func(p metainfo.Piece, _ g.Option[[]byte]) storage.PieceImpl {
-			return fetchPiece{s: s, i: p.Index()}
+			return fetchPiece{f: s.f, i: p.Index()}
 		},
 		Close: func() error { return nil },
 	}, nil
 }
+
+// metadataOnly is the storage of the torrent that only gets the info:
+// nothing is complete and nothing is ever requested.
+type metadataOnly struct{}
+
+func (metadataOnly) OpenTorrent(ctx context.Context, info *metainfo.Info, ih metainfo.Hash) (storage.TorrentImpl, error) {
+	return storage.TorrentImpl{
+		PieceWithHash: func(p metainfo.Piece, _ g.Option[[]byte]) storage.PieceImpl { return noPiece{} },
+		Close:         func() error { return nil },
+	}, nil
+}
+
+type noPiece struct{}
+
+func (noPiece) ReadAt([]byte, int64) (int, error)  { return 0, errNoData }
+func (noPiece) WriteAt([]byte, int64) (int, error) { return 0, errNoData }
+func (noPiece) MarkComplete() error                { return errNoData }
+func (noPiece) MarkNotComplete() error             { return nil }
+func (noPiece) Completion() storage.Completion     { return storage.Completion{Ok: true} }
+
+var errNoData = errors.New("torrent: metadata-only torrent has no data")
 
 // fetchState is the storage of one fetch: pieces being downloaded are
 // buffered in memory; a verified piece is copied into the bodies it
@@ -449,17 +494,12 @@ func (f *fetchState) activateLocked(i int) {
 }
 
 type fetchPiece struct {
-	s *fetchStorage
+	f *fetchState
 	i int
 }
 
-var errNoState = errors.New("torrent: piece data before the fetch started")
-
 func (p fetchPiece) WriteAt(b []byte, off int64) (int, error) {
-	f := p.s.state.Load()
-	if f == nil {
-		return 0, errNoState
-	}
+	f := p.f
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	fp := &f.pieces[p.i]
@@ -477,10 +517,7 @@ func (p fetchPiece) WriteAt(b []byte, off int64) (int, error) {
 }
 
 func (p fetchPiece) ReadAt(b []byte, off int64) (int, error) {
-	f := p.s.state.Load()
-	if f == nil {
-		return 0, errNoState
-	}
+	f := p.f
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	start, n := pieceBounds(f.l, p.i)
@@ -525,10 +562,7 @@ func (p fetchPiece) ReadAt(b []byte, off int64) (int, error) {
 }
 
 func (p fetchPiece) MarkComplete() error {
-	f := p.s.state.Load()
-	if f == nil {
-		return errNoState
-	}
+	f := p.f
 	var ready []int
 	f.mu.Lock()
 	fp := &f.pieces[p.i]
@@ -565,10 +599,7 @@ func (p fetchPiece) MarkNotComplete() error {
 }
 
 func (p fetchPiece) Completion() storage.Completion {
-	f := p.s.state.Load()
-	if f == nil {
-		return storage.Completion{Ok: true, Complete: false}
-	}
+	f := p.f
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	fp := &f.pieces[p.i]

@@ -2,7 +2,15 @@ package torrent
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"testing"
+	"time"
+
+	"github.com/ipfs/go-cid"
+
+	"pstore/merkle"
+	"pstore/plan"
 )
 
 func TestSeedFetchSmall(t *testing.T) {
@@ -94,4 +102,129 @@ func TestLargeNatIncremental(t *testing.T) {
 	if st2.Fetched > 1<<20 {
 		t.Fatalf("incremental fetch transferred %d bytes", st2.Fetched)
 	}
+}
+
+// flipSource serves src with one byte flipped in every body and page it
+// returns: a malicious seeder.
+type flipSource struct{ Source }
+
+func flip(b []byte) []byte {
+	c := append([]byte(nil), b...)
+	c[len(c)/2] ^= 0xff
+	return c
+}
+
+func (f flipSource) Body(d plan.Digest) ([]byte, error) {
+	b, err := f.Source.Body(d)
+	if err != nil {
+		return nil, err
+	}
+	return flip(b), nil
+}
+
+func (f flipSource) Page(d plan.Digest) ([]byte, error) {
+	b, err := f.Source.Page(d)
+	if err != nil {
+		return nil, err
+	}
+	return flip(b), nil
+}
+
+func TestMaliciousSeeder(t *testing.T) {
+	src := NewMemStore()
+	p := plan.P(plan.A(plan.N(0), treeDAG(500, 9), natPin(randomBytes(3<<20, 9))))
+	root := mustPut(t, src, p)
+	l, err := BuildTorrent(src, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, err := SeedLayouts(flipSource{src}, []*Layout{l}, testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+
+	// Only the liar: nothing verifies, nothing is stored, the fetch times out.
+	dst := NewMemStore()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	_, _, err = Fetch(ctx, dst, l.Magnet(), FetchOptions{Config: testConfig(), Peers: []string{bad.Addr()}})
+	cancel()
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("fetch from a lying seeder: %v, want ErrTimeout", err)
+	}
+	if pins, _ := dst.Stat(); pins != 0 {
+		t.Fatalf("%d pins stored from a lying seeder", pins)
+	}
+
+	// The liar and an honest seeder: the fetch succeeds, everything verifies.
+	good := seedT(t, src, root)
+	st := fetchT(t, dst, l.Magnet(), bad.Addr(), good.Addr())
+	checkDAG(t, src, dst, root)
+	t.Logf("fetched %d bytes (wire %d) of %d", st.Fetched, st.WireRead, st.Size)
+}
+
+func TestResume(t *testing.T) {
+	src := NewMemStore()
+	var kids []plan.Value
+	for i := 0; i < 48; i++ {
+		kids = append(kids, plan.P(plan.NatFromBytes(randomBytes(200<<10, int64(100+i)))))
+	}
+	root := mustPut(t, src, plan.P(plan.A(plan.N(0), kids...)))
+	s := seedT(t, src, root)
+	dst := NewMemStore()
+	ctx, cancel := context.WithCancel(context.Background())
+	opts := FetchOptions{Config: testConfig(), ProgressInterval: time.Millisecond, Progress: func(p Progress) {
+		if p.PinsDone >= 5 {
+			cancel()
+		}
+	}}
+	_, _, err := Fetch(ctx, dst, s.Magnets()[0], opts)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted fetch: %v", err)
+	}
+	had, _ := dst.Stat()
+	if had == 0 || dst.Has(mustDigest(root)) {
+		t.Fatalf("after the interruption the store has %d pins (root: %v)", had, dst.Has(mustDigest(root)))
+	}
+	st := fetchT(t, dst, s.Magnets()[0])
+	checkDAG(t, src, dst, root)
+	t.Logf("interrupted with %d of %d pins; resumed: had %d of %d bytes, fetched %d", had, st.Pins, st.Have, st.Size, st.Fetched)
+	if st.Have == 0 || st.Fetched > st.Size-st.Have+PieceLength {
+		t.Fatalf("resume fetched %d bytes with %d held of %d", st.Fetched, st.Have, st.Size)
+	}
+}
+
+func TestRootMismatchAndNoPeer(t *testing.T) {
+	src := NewMemStore()
+	root := mustPut(t, src, treeDAG(20, 4))
+	other := mustPut(t, src, treeDAG(20, 5))
+	s := seedT(t, src, root)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, _, err := Fetch(ctx, NewMemStore(), s.Magnets()[0], FetchOptions{Config: testConfig(), Root: other})
+	if !errors.Is(err, ErrRootMismatch) {
+		t.Fatalf("got %v, want ErrRootMismatch", err)
+	}
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel2()
+	l, _ := BuildTorrent(src, other)
+	_, _, err = Fetch(ctx2, NewMemStore(), l.Magnet(), FetchOptions{Config: testConfig(), Peers: []string{s.Addr()}})
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("got %v, want ErrTimeout", err)
+	}
+	// Already held: nothing to download.
+	dst := NewMemStore()
+	fetchT(t, dst, s.Magnets()[0])
+	st := fetchT(t, dst, s.Magnets()[0])
+	if st.Fetched != 0 || st.Have != st.Size {
+		t.Fatalf("second fetch of a held DAG: %+v", st)
+	}
+}
+
+func mustDigest(c cid.Cid) plan.Digest {
+	d, err := merkle.DigestOf(c)
+	if err != nil {
+		panic(err)
+	}
+	return d
 }

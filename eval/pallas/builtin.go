@@ -6,7 +6,6 @@ import (
 	"math/big"
 	"sync"
 
-	"pstore/merkle"
 	"pstore/plan"
 	"pstore/seed"
 )
@@ -320,10 +319,8 @@ func registerBuiltins() {
 		if !ok {
 			panic("pallas: no law for built-in jet " + name)
 		}
-		d, err := merkle.Digest(p)
-		if err != nil {
+		if err := RegisterJetFor(p, name, j.arity, j.fn); err != nil {
 			panic(err)
 		}
-		RegisterJet(d, name, j.arity, j.fn)
 	}
 }

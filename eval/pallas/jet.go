@@ -96,68 +96,140 @@ const (
 )
 
 type jetEntry struct {
+	name   string
+	arity  int
+	fn     JetFunc
+	law    *plan.Law // the law itself, when known (RegisterJetFor)
+	digest plan.Digest
+}
+
+type jetKey struct {
 	name  string
 	arity int
-	fn    JetFunc
 }
 
 var jets struct {
-	// mu guards byDigest. Lookups happen once per pin node per evaluation.
+	// mu guards the maps. Lookups happen once per pin node per evaluation.
 	mu       sync.RWMutex
 	byDigest map[plan.Digest]*jetEntry
+	byName   map[jetKey][]*jetEntry
 }
 
 // RegisterJet makes fn the jet of the pinned law whose pin digest is d
-// (merkle.Digest of the pin; merkle.DigestOf turns a CID into it). arity
-// must be the law's arity; a pin whose law has another arity never gets the
-// jet. name is used in error messages and traces. Registering a digest twice
-// replaces the earlier jet. Safe for concurrent use; evaluations already
-// running may or may not see the new jet.
+// (merkle.Digest of the pin; merkle.DigestOf turns a CID into it). name
+// and arity must be the law's: name is the law's name nat as a string (its
+// little-endian bytes, e.g. "_Add"), arity its arity. They are a cheap
+// pre-filter: a pin is only hashed for the jet lookup when some jet has its
+// law's name and arity, and a pin whose law has another arity never gets
+// the jet. Registering a digest twice replaces the earlier jet. Safe for
+// concurrent use; evaluations already running may or may not see the new
+// jet.
 func RegisterJet(d plan.Digest, name string, arity int, fn JetFunc) {
-	jets.mu.Lock()
-	defer jets.mu.Unlock()
-	if jets.byDigest == nil {
-		jets.byDigest = map[plan.Digest]*jetEntry{}
-	}
-	jets.byDigest[d] = &jetEntry{name: name, arity: arity, fn: fn}
+	register(d, &jetEntry{name: name, arity: arity, fn: fn, digest: d})
 }
 
 // RegisterJetFor is RegisterJet for a pin value: it computes the pin's
-// digest.
+// digest and keeps the law, so that a pin built at run time (by opcode 4)
+// is matched by comparing laws instead of hashing it (equal values have
+// equal digests, so this is the same match).
 func RegisterJetFor(p *plan.Pin, name string, arity int, fn JetFunc) error {
 	d, err := merkle.Digest(p)
 	if err != nil {
 		return fmt.Errorf("pallas: jet %s: %w", name, err)
 	}
-	RegisterJet(d, name, arity, fn)
+	it, err := p.Item()
+	if err != nil {
+		return fmt.Errorf("pallas: jet %s: %w", name, err)
+	}
+	l, ok := it.(*plan.Law)
+	if !ok {
+		return fmt.Errorf("pallas: jet %s: the pin does not hold a law", name)
+	}
+	if got := string(l.Name.AppendBytes(nil)); got != name || clampArity(l.Arity) != arity {
+		return fmt.Errorf("pallas: jet %s/%d: the law is %q/%s", name, arity, got, l.Arity)
+	}
+	register(d, &jetEntry{name: name, arity: arity, fn: fn, law: l, digest: d})
 	return nil
 }
 
-func findJet(d plan.Digest) *jetEntry {
-	jets.mu.RLock()
-	defer jets.mu.RUnlock()
-	return jets.byDigest[d]
+func register(d plan.Digest, e *jetEntry) {
+	jets.mu.Lock()
+	defer jets.mu.Unlock()
+	if jets.byDigest == nil {
+		jets.byDigest = map[plan.Digest]*jetEntry{}
+		jets.byName = map[jetKey][]*jetEntry{}
+	}
+	k := jetKey{e.name, e.arity}
+	if old := jets.byDigest[d]; old != nil {
+		ok := jetKey{old.name, old.arity}
+		list := jets.byName[ok]
+		for i, x := range list {
+			if x == old {
+				jets.byName[ok] = append(list[:i:i], list[i+1:]...)
+				break
+			}
+		}
+	}
+	jets.byDigest[d] = e
+	jets.byName[k] = append(jets.byName[k], e)
 }
 
-// lookupJet decides, once per pin node, whether the pinned law has a jet:
-// one digest computation (cached in the plan.Pin) and one map lookup.
+// lookupJet decides, once per pin node, whether the pinned law has a jet.
+// Pins whose law's name and arity no jet has are not hashed at all. A pin
+// with a known digest (every stored pin) costs one map lookup. A pin built
+// at run time is compared with the candidate laws (plan.Equal, which uses
+// digests where both pins have them); only if some candidate was registered
+// by digest alone is the pin hashed.
 func (m *machine) lookupJet(pi *pinInfo) error {
 	pi.jetDone = true
 	builtinJets()
+	li := follow(pi.contents).x.(*lawInfo)
+	k := jetKey{string(li.law.Name.AppendBytes(nil)), li.arity}
+	jets.mu.RLock()
+	cands := jets.byName[k]
+	jets.mu.RUnlock()
+	if len(cands) == 0 {
+		return nil
+	}
+	if d, ok := pi.pin.CachedDigest(); ok {
+		pi.jet = findJet(d, k)
+		return nil
+	}
+	needHash := false
+	for _, c := range cands {
+		if c.law == nil {
+			needHash = true
+			continue
+		}
+		if plan.Equal(li.law, c.law) {
+			// Equal values have equal canonical bodies, hence equal
+			// digests: record it, so the pin is never hashed for this
+			// and later lookups are one map access.
+			pi.pin.SetDigest(c.digest)
+			pi.jet = c
+			return nil
+		}
+	}
+	if !needHash {
+		return nil
+	}
 	d, err := merkle.Digest(pi.pin)
 	if err != nil {
 		// A pin that cannot be hashed cannot match a jet; its law runs.
 		return nil
 	}
-	j := findJet(d)
-	if j == nil {
+	pi.jet = findJet(d, k)
+	return nil
+}
+
+func findJet(d plan.Digest, k jetKey) *jetEntry {
+	jets.mu.RLock()
+	defer jets.mu.RUnlock()
+	e := jets.byDigest[d]
+	if e == nil || e.arity != k.arity {
 		return nil
 	}
-	li := follow(pi.contents).x.(*lawInfo)
-	if li.arity == j.arity {
-		pi.jet = j
-	}
-	return nil
+	return e
 }
 
 // callJet runs the jet frame at index top. It returns the argument to
@@ -186,7 +258,7 @@ func (m *machine) callJet(top int) (*node, error) {
 		case jArg:
 			res = m.jc.args[r.i]
 		case jNat:
-			res = natNode(r.nat)
+			res = m.natNode(r.nat)
 		case jValue:
 			res = m.wrap(r.v)
 		default: // decline: run the law

@@ -120,9 +120,9 @@ func (m *machine) compile(li *lawInfo) *lawCode {
 	nmax := uint64(li.arity) + uint64(len(lets))
 	c := &lawCode{lets: make([][]instr, len(lets))}
 	for j, v := range lets {
-		c.lets[j] = m.compileExpr(v, nmax)
+		c.lets[j] = m.compileExpr(v, nmax, li.arity)
 	}
-	c.body = m.compileExpr(b, nmax)
+	c.body = m.compileExpr(b, nmax, li.arity)
 	li.code = c
 	return c
 }
@@ -130,7 +130,10 @@ func (m *machine) compile(li *lawInfo) *lawCode {
 // compileExpr emits postfix code for body expression t with highest valid
 // index nmax. Apply chains (0 (0 f a) b) become one call with two
 // arguments: the intermediate pairs are fresh, so nothing can share them.
-func (m *machine) compileExpr(t plan.Value, nmax uint64) []instr {
+//
+// selfArity is the law's arity: index 0 (the law, or the pin around it)
+// has it, so a call of index 0 with fewer arguments is a closure.
+func (m *machine) compileExpr(t plan.Value, nmax uint64, selfArity int) []instr {
 	type task struct {
 		t    plan.Value
 		call int32 // > 0: emit a call of this many args instead
@@ -174,10 +177,14 @@ func (m *machine) compileExpr(t plan.Value, nmax uint64) []instr {
 			// arguments do not saturate, the app is born a closure and
 			// never needs a look at its function part.
 			need := 0
-			if !isRef(f, nmax) {
-				if ar := m.constArity(f); ar > len(xs) {
-					need = ar - len(xs)
-				}
+			ar := 0
+			if isNatV(f, 0) {
+				ar = selfArity
+			} else if !isRef(f, nmax) {
+				ar = m.constArity(f)
+			}
+			if ar > len(xs) {
+				need = ar - len(xs)
 			}
 			stack = append(stack, task{call: int32(len(xs)), need: need})
 			for _, x := range xs {
@@ -235,11 +242,19 @@ func (m *machine) constArity(v plan.Value) int {
 // a new node.
 func (m *machine) instantiate(code []instr, env []*node, into *node) *node {
 	if len(code) == 1 {
+		var r *node
 		switch code[0].op {
 		case iRef:
-			return env[code[0].n]
+			r = env[code[0].n]
 		case iConst:
-			return code[0].c
+			r = code[0].c
+		}
+		if r != nil {
+			if into != nil && follow(r) == into {
+				// The thunk (or let slot) is its own value: a black hole.
+				return &node{tag: tagHole}
+			}
+			return r
 		}
 	}
 	vs := m.vstack[:0]
@@ -258,7 +273,7 @@ func (m *machine) instantiate(code []instr, env []*node, into *node) *node {
 			if i == last && into != nil {
 				n = into
 			} else {
-				n = &node{}
+				n = m.newNode()
 			}
 			n.setApp(vs[top-1], vs[top:])
 			if in.need > 0 {
@@ -283,7 +298,9 @@ func (m *machine) runLaw(li *lawInfo, base int, into *node) *node {
 	if len(c.lets) > 0 {
 		a := len(m.astack)
 		for range c.lets {
-			m.astack = append(m.astack, &node{tag: tagHole})
+			h := m.newNode()
+			h.tag = tagHole
+			m.astack = append(m.astack, h)
 		}
 		env := m.astack[base:]
 		for j, code := range c.lets {

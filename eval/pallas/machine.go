@@ -47,8 +47,9 @@ type machine struct {
 	pins map[*plan.Pin]*node
 	apps map[*plan.App]*node
 
-	rb readback // reused by opcodes 0 and 4
-	jc JetCall  // reused by jet calls
+	rb   readback // reused by opcodes 0 and 4
+	slab []node   // see newNode
+	jc   JetCall  // reused by jet calls
 
 	stopErr error // set when stopped by budget or context
 }
@@ -223,6 +224,18 @@ func (m *machine) run(root *node, nf bool) (*node, error) {
 			}
 			f := follow(o.fn)
 			o.fn = f
+			if f.tag == tagApp && f.flags&(fWHNF|fMark|fBusy) == 0 {
+				// Shortcut for the common case of a function part that
+				// is an unsaturated app of a value whose arity is known:
+				// it is a closure, no frame needed.
+				if g := follow(f.fn); g.isWHNF() && g.tag != tagPin {
+					f.fn = g
+					if ar, _, _ := m.arity(g); ar > len(f.args) {
+						f.flags |= fWHNF
+						f.need = uint32(ar - len(f.args))
+					}
+				}
+			}
 			if !f.isWHNF() {
 				o.flags |= fMark
 				m.push(frame{k: kFn, o: o})

@@ -81,10 +81,10 @@ func (m *machine) opResult(op uint8, base int, into *node) (*node, error) {
 			if err != nil {
 				return nil, err
 			}
-			return mkApp(into, p, c), nil
+			return m.mkApp(into, p, c), nil
 		case tagLaw:
 			law := x.x.(*lawInfo).law
-			return mkApp(into, l, natNode(law.Name), natNode(law.Arity), m.wrap(law.Body)), nil
+			return m.mkApp(into, l, m.natNode(law.Name), m.natNode(law.Arity), m.wrap(law.Body)), nil
 		case tagApp:
 			k := len(x.args)
 			var g *node
@@ -99,19 +99,22 @@ func (m *machine) opResult(op uint8, base int, into *node) (*node, error) {
 					g.flags |= fNF
 				}
 			}
-			return mkApp(into, ap, g, x.args[k-1]), nil
+			return m.mkApp(into, ap, g, x.args[k-1]), nil
 		default:
-			return mkApp(into, nt, x), nil
+			return m.mkApp(into, nt, x), nil
 		}
 	case 2:
 		z, p, x := a[1], a[2], a[3]
 		n := castNat(x)
 		if n.IsZero() {
+			if into != nil && follow(z) == into {
+				return &node{tag: tagHole}, nil // the thunk is its own value
+			}
 			return z, nil
 		}
-		return mkApp(into, p, natNode(n.Dec())), nil
+		return m.mkApp(into, p, m.natNode(n.Dec())), nil
 	case 3:
-		return mkNat(into, castNat(a[1]).Inc()), nil
+		return m.mkNat(into, castNat(a[1]).Inc()), nil
 	case 4:
 		v, err := m.value(a[1])
 		if err != nil {

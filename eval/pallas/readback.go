@@ -150,26 +150,17 @@ func (m *machine) letrec(root *node) plan.Value {
 			}
 		}
 	}
-	// Slots: every app node with in-degree >= 2, in discovery order is not
-	// needed; any fixed order works because bindings form a letrec.
+	// Slots: every app node with in-degree >= 2, numbered in depth-first
+	// order from the root so that residuals are reproducible.
 	slot := map[*node]uint64{}
 	var order []*node
-	for n, d := range indeg {
-		if d >= 2 {
-			slot[n] = 0
-			order = append(order, n)
-		}
-	}
-	// Deterministic numbering is not required for correctness; sort by a
-	// DFS order instead of map order to make residuals reproducible.
-	order = order[:0]
 	{
 		vis := map[*node]bool{root: true}
 		st := []*node{root}
 		for len(st) > 0 {
 			t := st[len(st)-1]
 			st = st[:len(st)-1]
-			if _, ok := slot[t]; ok {
+			if indeg[t] >= 2 {
 				order = append(order, t)
 			}
 			for i := len(t.args) - 1; i >= -1; i-- {
@@ -204,7 +195,7 @@ func (m *machine) letrec(root *node) plan.Value {
 		return v
 	}
 	memo := map[*node]plan.Value{}
-	expr := func(top *node, asBinding bool) plan.Value {
+	expr := func(top *node) plan.Value {
 		// Post-order over non-slot app nodes below top.
 		type item struct {
 			n    *node
@@ -250,17 +241,16 @@ func (m *machine) letrec(root *node) plan.Value {
 			}
 			memo[t] = f
 		}
-		v := memo[top]
-		return v
+		return memo[top]
 	}
-	body, _ := func() (plan.Value, bool) {
-		if s, ok := slot[root]; ok {
-			return plan.N(s), true
-		}
-		return expr(root, false), true
-	}()
+	var body plan.Value
+	if s, ok := slot[root]; ok {
+		body = plan.N(s)
+	} else {
+		body = expr(root)
+	}
 	for j := len(order) - 1; j >= 0; j-- {
-		b := expr(order[j], true)
+		b := expr(order[j])
 		body = plan.A(plan.N(1), b, body)
 	}
 	return plan.A(plan.L(zero, plan.N(1), body), zero)

@@ -2,6 +2,7 @@ package pallas_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"pstore/eval"
@@ -48,3 +49,5 @@ func (n noJets) Eval(ctx context.Context, v plan.Value, o eval.Options) (eval.Re
 	o.NoJets = true
 	return n.Evaluator.Eval(ctx, v, o)
 }
+
+func asStopped(err error, se **eval.StoppedError) bool { return errors.As(err, se) }

@@ -79,6 +79,20 @@ func jetArity(id jetID) int {
 	return 2
 }
 
+// jetReady reports whether jet id can complete at once on args: an
+// arithmetic jet whose arguments are all values.
+func (m *machine) jetReady(id jetID, args []*node) bool {
+	if id == jCmp || id == jTrace {
+		return false
+	}
+	for _, a := range args[:jetArity(id)] {
+		if !isWHNF(m.deref(a)) {
+			return false
+		}
+	}
+	return true
+}
+
 func isWHNF(n *node) bool { return n.k != kApp || n.flags&fWHNF != 0 }
 
 // callJet runs jet id on args (len = the jet's arity).
@@ -93,18 +107,15 @@ func (m *machine) callJet(id jetID, self *node, args []*node, volatile bool) (x,
 		m.push(frame{op: opNF1})
 		return args[0], nil, nil
 	}
-	// Arithmetic: fast path when the arguments are already values.
-	k := jetArity(id)
-	a0 := m.deref(args[0])
-	if isWHNF(a0) {
-		if k == 1 {
+	// Arithmetic: fast path when the arguments are already values (the
+	// step was counted by apply).
+	if m.jetReady(id, args) {
+		a0 := m.deref(args[0])
+		if jetArity(id) == 1 {
 			return nil, arith(id, a0, nil), nil
 		}
-		a1 := m.deref(args[1])
-		if isWHNF(a1) {
-			r, err := m.arith2(id, a0, a1)
-			return nil, r, err
-		}
+		r, err := m.arith2(id, a0, m.deref(args[1]))
+		return nil, r, err
 	}
 	a := ownArgs(args, volatile)
 	m.push(frame{op: opJet2, i: 0, n: self, args: a, aux: nil})
@@ -134,6 +145,9 @@ func (m *machine) jet2Next(f *frame) (x, r *node, err error) {
 		}
 		f.args[f.i&0xff] = a
 		f.i++
+	}
+	if err := m.step(); err != nil {
+		return nil, nil, err
 	}
 	args := f.args
 	m.pop()
@@ -259,18 +273,31 @@ func cmpNats(a, b *node) int {
 func cmpResult(c int) *node { return smallNats[c+1] }
 
 func (m *machine) cmpStage(f *frame) (x, v *node, err error) {
-	st := f.aux
+	next, c, err := m.cmpRun(f.aux)
+	if err != nil || next != nil {
+		return next, nil, err
+	}
+	if err := m.step(); err != nil {
+		return nil, nil, err
+	}
+	m.pop()
+	return nil, cmpResult(c), nil
+}
+
+// cmpRun advances the comparison: it returns a node that must be evaluated
+// first, or the result (-1, 0, +1) when next is nil.
+func (m *machine) cmpRun(st *cmpState) (next *node, c int, err error) {
 	for len(st.stack) > 0 {
 		p := &st.stack[len(st.stack)-1]
 		a := m.deref(p.a)
 		p.a = a
 		if !isWHNF(a) {
-			return a, nil, nil
+			return a, 0, nil
 		}
 		b := m.deref(p.b)
 		p.b = b
 		if !isWHNF(b) {
-			return b, nil, nil
+			return b, 0, nil
 		}
 		st.stack = st.stack[:len(st.stack)-1]
 		if a == b && a.flags&fNF != 0 {
@@ -278,26 +305,24 @@ func (m *machine) cmpStage(f *frame) (x, v *node, err error) {
 		}
 		ra, rb := rank(a), rank(b)
 		if ra != rb {
-			m.pop()
 			if ra < rb {
-				return nil, cmpResult(-1), nil
+				return nil, -1, nil
 			}
-			return nil, cmpResult(1), nil
+			return nil, 1, nil
 		}
 		switch a.k {
 		case kNat:
 			if c := cmpNats(a, b); c != 0 {
-				m.pop()
-				return nil, cmpResult(c), nil
+				return nil, c, nil
 			}
 		case kPin:
 			ia, err := m.pinItem(a)
 			if err != nil {
-				return nil, nil, err
+				return nil, 0, err
 			}
 			ib, err := m.pinItem(b)
 			if err != nil {
-				return nil, nil, err
+				return nil, 0, err
 			}
 			st.stack = append(st.stack, cmpPair{ia, ib})
 		case kLaw:
@@ -307,19 +332,17 @@ func (m *machine) cmpStage(f *frame) (x, v *node, err error) {
 				c = la.arityN.Cmp(lb.arityN)
 			}
 			if c != 0 {
-				m.pop()
-				return nil, cmpResult(c), nil
+				return nil, c, nil
 			}
 			st.stack = append(st.stack, cmpPair{la.body, lb.body})
 		case kApp:
 			ha, sa := m.pairSpine(a, nil)
 			hb, sb := m.pairSpine(b, nil)
 			if len(sa) != len(sb) {
-				m.pop()
 				if len(sa) < len(sb) {
-					return nil, cmpResult(-1), nil
+					return nil, -1, nil
 				}
-				return nil, cmpResult(1), nil
+				return nil, 1, nil
 			}
 			for i := len(sa) - 1; i >= 0; i-- {
 				st.stack = append(st.stack, cmpPair{sa[i], sb[i]})
@@ -327,12 +350,14 @@ func (m *machine) cmpStage(f *frame) (x, v *node, err error) {
 			st.stack = append(st.stack, cmpPair{ha, hb})
 		}
 	}
-	m.pop()
-	return nil, cmpResult(0), nil
+	return nil, 0, nil
 }
 
 // traceStage: x is normalized (v); report it and continue with y.
 func (m *machine) traceStage(f *frame, v *node) (x, r *node, err error) {
+	if err := m.step(); err != nil {
+		return nil, nil, err
+	}
 	y := f.args[1]
 	m.pop()
 	if m.opts.Trace != nil {

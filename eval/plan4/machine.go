@@ -26,6 +26,7 @@ const (
 	opJet2                // arithmetic jet: i = stage; n = the jet pin; args: x y
 	opCmp                 // Cmp jet: aux = *cmpState
 	opTrace               // Trace jet, x normalized: args: x y
+	opCrash               // a pinned nat above 3 was called: n = the nat; the payload is normalized
 )
 
 type frame struct {
@@ -70,9 +71,15 @@ func (m *machine) pop() {
 	m.frames = m.frames[:len(m.frames)-1]
 }
 
-var debugLoop bool
+var (
+	errStopped = errors.New("plan4: stopped")
+	errDepth   = errors.New("plan4: too deep")
+)
 
-var errStopped = errors.New("plan4: stopped")
+// maxFrames bounds the explicit stack (about 56 bytes a frame), so that a
+// runaway non-tail recursion ends with an error instead of exhausting
+// memory. A million-deep recursion needs about three million frames.
+var maxFrames = 20_000_000
 
 // run evaluates x to WHNF (or NF when nf is set) and returns the value. On
 // errStopped the frames and x describe the stopped computation (see
@@ -83,6 +90,10 @@ func (m *machine) run(x *node, nf bool) (*node, error) {
 		m.push(frame{op: opNF1})
 	}
 	v, err := m.loop(x, base)
+	if err == errDepth {
+		m.unwind(base)
+		return nil, &eval.StoppedError{Cause: m.stop, Steps: m.stats.Steps}
+	}
 	if err != nil && err != errStopped {
 		m.unwind(base)
 	}
@@ -111,6 +122,10 @@ func crashErr(format string, args ...any) error {
 
 // step counts one reduction against the budget and polls the context.
 func (m *machine) step() error {
+	if len(m.frames) > maxFrames {
+		m.stop = fmt.Errorf("%w: stack depth limit (%d frames) reached", eval.ErrBudget, maxFrames)
+		return errDepth
+	}
 	m.stats.Steps++
 	if m.opts.Steps > 0 && m.stats.Steps > m.opts.Steps {
 		m.stats.Steps--
@@ -143,17 +158,6 @@ func (m *machine) loop(x *node, base int) (v *node, err error) {
 					goto ret
 				}
 				if x.flags&fBusy != 0 {
-					if debugLoop {
-						println("LOOP at", plan.String(m.snapshot(x)))
-						for i := len(m.frames) - 1; i >= 0; i-- {
-							f := m.frames[i]
-							s := ""
-							if f.n != nil {
-								s = plan.String(m.snapshot(f.n))
-							}
-							println(" frame", f.op, f.i, s)
-						}
-					}
 					return nil, loopErr("a value needs itself")
 				}
 				x.flags |= fBusy
@@ -193,6 +197,10 @@ func (m *machine) loop(x *node, base int) (v *node, err error) {
 				update(n, v)
 				continue
 			case opInc:
+				if err = m.step(); err != nil {
+					m.stopV = v
+					return nil, err
+				}
 				m.pop()
 				if v.k == kNat {
 					v = incNode(v)
@@ -203,6 +211,10 @@ func (m *machine) loop(x *node, base int) (v *node, err error) {
 			case opCase:
 				x, v, err = m.caseOf(f, v)
 			case opPin:
+				if err = m.step(); err != nil {
+					m.stopV = v
+					return nil, err
+				}
 				m.pop()
 				v = m.makePin(v)
 				continue
@@ -227,6 +239,8 @@ func (m *machine) loop(x *node, base int) (v *node, err error) {
 				x, v, err = m.cmpStage(f)
 			case opTrace:
 				x, v, err = m.traceStage(f, v)
+			case opCrash:
+				err = m.exception(f.n, v)
 			default:
 				panic("plan4: bad frame")
 			}
@@ -373,23 +387,36 @@ func (m *machine) apply(f *node, args []*node, n *node, volatile bool) (x, v *no
 	if total < arity {
 		return nil, whnfApp(f, args, n, volatile), nil
 	}
-	if err := m.step(); err != nil {
-		// Stopped before the call: the state is "return f to an apply
-		// frame".
-		if n != nil {
-			n.flags |= fBusy
-			m.push(frame{op: opAppN, n: n})
-		} else {
-			m.push(frame{op: opApply, args: ownArgs(args, volatile)})
-		}
-		return nil, f, err
-	}
 	r := int(arity)
 	var callArgs []*node
 	if pre == 0 && !transparent {
 		callArgs = args[:r]
 	} else {
 		callArgs = m.gather(f, args, r)
+	}
+	// Steps are counted when a call completes: a law call and a jet whose
+	// arguments are already values complete here; a primitive or a jet
+	// that must evaluate its arguments first counts its step when it
+	// finishes (see the frames in loop). So a residual that re-enters a
+	// primitive stopped halfway does not pay for it twice.
+	jet := jNone
+	if law != nil && m.jets && self.k == kPin && self.w != 0 {
+		jet = jetID(self.w)
+	}
+	if law != nil && (jet == jNone || m.jetReady(jet, callArgs)) {
+		if err := m.step(); err != nil {
+			// Stopped before the call: the state is "return f to an
+			// apply frame".
+			if n != nil {
+				n.flags |= fBusy
+				m.push(frame{op: opAppN, n: n})
+			} else {
+				m.push(frame{op: opApply, args: ownArgs(args, volatile)})
+			}
+			return nil, f, err
+		}
+	}
+	if pre != 0 || transparent {
 		volatile = false
 	}
 	rest := args[r-pre:]
@@ -405,16 +432,19 @@ func (m *machine) apply(f *node, args []*node, n *node, volatile bool) (x, v *no
 	}
 	if law != nil {
 		m.stats.LawCalls++
-		if m.jets && self.k == kPin && self.w != 0 {
+		if jet != jNone {
 			m.stats.JetCalls++
-			return m.callJet(jetID(self.w), self, callArgs, volatile)
+			return m.callJet(jet, self, callArgs, volatile)
 		}
 		return m.callLaw(law, self, callArgs)
 	}
 	// A primitive: head is a pin of a nat (possibly through pins).
 	item := m.deref(head.fun)
 	if !isSmall(item) || item.w > 3 {
-		return nil, nil, m.exception(item, callArgs[0])
+		// Abort with the opcode and the normal form of the payload.
+		m.push(frame{op: opCrash, n: item})
+		m.push(frame{op: opNF1})
+		return callArgs[0], nil, nil
 	}
 	switch item.w {
 	case 0:
@@ -526,6 +556,9 @@ func (m *machine) callLaw(law, self *node, args []*node) (x, v *node, err error)
 
 // caseOf dispatches <3> on the examined value v (PLAN4.md 2.4).
 func (m *machine) caseOf(f *frame, v *node) (x, r *node, err error) {
+	if err := m.step(); err != nil {
+		return nil, v, err
+	}
 	a := f.args
 	m.pop()
 	switch v.k {
@@ -597,6 +630,9 @@ func (m *machine) lawStage(f *frame, v *node) (x, r *node, err error) {
 		f.args[1] = v
 		f.i = 2
 		return f.args[0], nil, nil
+	}
+	if err := m.step(); err != nil {
+		return nil, v, err
 	}
 	a := f.args
 	m.pop()

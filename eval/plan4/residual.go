@@ -14,6 +14,8 @@ import (
 // cycle, as a plain value; otherwise as ({0 1 body} 0), where body's let
 // spine binds every shared thunk (PLAN4.md 6.4).
 func (m *machine) residual() plan.Value {
+	// e may be nil when a jet stopped after evaluating its arguments:
+	// the jet's frame then stands for the whole computation.
 	e := m.stopX
 	if e == nil {
 		e = m.stopV
@@ -47,13 +49,17 @@ func (m *machine) residual() plan.Value {
 			a := []*node{f.args[0], f.args[1], f.args[2]}
 			a[2-f.i] = e
 			e = mkApp(opPins[1], a)
+		case opCrash:
+			e = mkApp(&node{k: kPin, flags: fWHNF | fNF, fun: f.n}, []*node{e})
 		case opNF1:
 		case opNF2:
 			f.n.flags &^= fNFBusy
 			e = f.n
 		case opJet2:
 			a := append([]*node(nil), f.args...)
-			a[f.i&0xff] = e
+			if i := int(f.i & 0xff); i < len(a) && e != nil {
+				a[i] = e
+			}
 			e = mkApp(f.n, a)
 		case opCmp, opTrace:
 			e = mkApp(f.n, f.args)

@@ -1,0 +1,97 @@
+package bench
+
+import (
+	"fmt"
+	"time"
+
+	"pstore/seed"
+)
+
+// runSnapshot: a state that is a pinned balanced map of n entries gets one
+// change per input and a snapshot after each; every system stores the same
+// sequence of states. Measured: bytes written per snapshot (from the
+// kernel's I/O accounting), time per snapshot, and the store's size on disk
+// after all snapshots, against n.
+func runSnapshot(r *runner) error {
+	sizes := pick(r, []int{100, 1000}, []int{1000, 10_000, 100_000}, []int{1000, 10_000, 100_000, 1_000_000})
+	snaps := pick(r, 3, 5, 10)
+	written := r.figure(&Figure{ID: "snapshot-bytes-written", Title: "Bytes written per snapshot (one change to a pinned map)",
+		YLabel: "bytes written per snapshot", YUnit: "KiB", XLabel: "state size", XUnit: "entries", Better: "lower",
+		Cache: "not applicable (writes, each durable)", Runs: snaps,
+		Notes: []string{
+			fmt.Sprintf("the state is a balanced map with a pin per node (leaf buckets of %d entries); each input changes one random entry, copying the path from the root (about log2(n/%d) new pins); a snapshot is taken after every input", mapLeafSize, mapLeafSize),
+			"bytes written: /proc/self/io write_bytes minus cancelled_write_bytes around the snapshot call (data, index, commit record, metadata pages); the runs are the successive snapshots",
+			"the state transitions are computed in Go, the same for every system; the db package's log is not part of this figure",
+		}})
+	stime := r.figure(&Figure{ID: "snapshot-time", Title: "Time per durable snapshot (one change to a pinned map)",
+		YLabel: "snapshot time", YUnit: "ms", XLabel: "state size", XUnit: "entries", Better: "lower",
+		Cache: "not applicable (writes, each durable)", Runs: snaps,
+		Notes: []string{"includes hashing the new pins and walking to find them (pstore: Batch.PutPin; LMDB, bbolt, flatfs: Has/Put by digest from the root, stopping at stored pins; fullsnap: SEED-encode the whole state)"}})
+	size := r.figure(&Figure{ID: "snapshot-store-size", Title: fmt.Sprintf("Store size on disk after the initial state and %d snapshots", snaps),
+		YLabel: "size on disk", YUnit: "MiB", XLabel: "state size", XUnit: "entries", Better: "lower",
+		Cache: "not applicable", Runs: 1,
+		Notes: []string{"allocated blocks (du), so one small file costs a whole file-system block; one run: the size is deterministic up to file-system allocation"}})
+	ioOK := true
+	for _, n := range sizes {
+		base := newPmap(newRand(uint64(n)), n)
+		enc, err := seed.Encode(base.root.pin, seed.Pallas)
+		if err != nil {
+			return err
+		}
+		r.logf("state of %d entries: %s as one seed", n, humanBytes(int64(len(enc))))
+		enc = nil
+		for _, sys := range r.systems {
+			if err := r.canceled(); err != nil {
+				return err
+			}
+			dir, err := r.dir(sys.Name)
+			if err != nil {
+				return err
+			}
+			st, err := sys.Open(dir)
+			if err != nil {
+				return fmt.Errorf("%s: %w", sys.Name, err)
+			}
+			t0 := time.Now()
+			if _, err := SaveState(st, base.root.pin); err != nil {
+				st.Close()
+				return fmt.Errorf("%s: initial state: %w", sys.Name, err)
+			}
+			r.logf("%s: %d entries: initial state saved in %.0f ms", sys.Name, n, ms(time.Since(t0)))
+			m := base
+			ch := newRand(uint64(n) + 1)
+			var wb, tm []float64
+			for i := 0; i < snaps; i++ {
+				m = m.set(ch.IntN(n), ch.Uint64())
+				w0, ok := procWritten()
+				t0 := time.Now()
+				if _, err := SaveState(st, m.root.pin); err != nil {
+					st.Close()
+					return fmt.Errorf("%s: snapshot %d: %w", sys.Name, i, err)
+				}
+				tm = append(tm, ms(time.Since(t0)))
+				w1, _ := procWritten()
+				ioOK = ioOK && ok
+				wb = append(wb, float64(w1-w0)/kib)
+			}
+			if err := st.Close(); err != nil {
+				return err
+			}
+			alloc, _, err := DiskUsage(dir)
+			if err != nil {
+				return err
+			}
+			written.Add(sys.Name, float64(n), wb)
+			stime.Add(sys.Name, float64(n), tm)
+			size.Add(sys.Name, float64(n), []float64{float64(alloc) / mib})
+			r.logf("%s: %d entries: %s per snapshot, store %s", sys.Name, n, humanBytes(int64(Summarize(wb).Median*kib)), humanBytes(alloc))
+			if err := removeAll(dir); err != nil {
+				return err
+			}
+		}
+	}
+	if !ioOK {
+		written.Notes = append(written.Notes, "WARNING: the kernel did not report I/O accounting (/proc/self/io); the values are not meaningful")
+	}
+	return nil
+}
