@@ -173,8 +173,8 @@ func (f *Figure) computeRatios() {
 	}
 	for i := range f.Series {
 		s := &f.Series[i]
-		if s.System == "pstore" {
-			continue
+		if s.System == "pstore" || strings.HasPrefix(s.System, "pstore-") {
+			continue // pstore's own diagnostics are not compared with it
 		}
 		for j := range s.Points {
 			p := &s.Points[j]

@@ -140,6 +140,17 @@ func (s *pstoreStore) SaveState(root *plan.Pin) error {
 	b.SetRef("bench-state", d)
 	return s.Commit()
 }
+
+// PayloadBytes is the pin bodies and pages stored so far (diagnostics:
+// what pstore wrote besides its index and commit records).
+func (s *pstoreStore) PayloadBytes() uint64 {
+	st, err := s.st.Stat()
+	if err != nil {
+		return 0
+	}
+	return st.BytesStored
+}
+
 func (s *pstoreStore) Dir() string  { return s.dir }
 func (s *pstoreStore) Close() error { return s.st.Close() }
 
@@ -261,7 +272,13 @@ type boltStore struct {
 	root *plan.Digest
 }
 
-var boltBucket = []byte("pins")
+var (
+	boltBucket = []byte("pins")
+	// The root goes into its own bucket: bbolt keeps values inline in
+	// their leaf node, so a root key next to a large body would copy that
+	// body on every commit.
+	boltMeta = []byte("meta")
+)
 
 func openBolt(dir string) (PinStore, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -272,7 +289,10 @@ func openBolt(dir string) (PinStore, error) {
 		return nil, err
 	}
 	if err := db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(boltBucket)
+		if _, err := tx.CreateBucketIfNotExists(boltBucket); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucketIfNotExists(boltMeta)
 		return err
 	}); err != nil {
 		db.Close()
@@ -326,7 +346,7 @@ func (s *boltStore) Commit() error {
 			}
 		}
 		if s.root != nil {
-			return b.Put(rootKey, s.root[:])
+			return tx.Bucket(boltMeta).Put(rootKey, s.root[:])
 		}
 		return nil
 	})
@@ -607,8 +627,11 @@ func DiskUsage(dir string) (alloc, apparent int64, err error) {
 }
 
 // DropCache asks the kernel to drop the page cache of every file under dir
-// (posix_fadvise DONTNEED after fsync: dirty pages cannot be dropped). It
-// works without privileges and touches no other process's data.
+// with posix_fadvise(DONTNEED). Only clean pages are dropped: callers call
+// it on closed stores whose last commit was synced, so every page is clean.
+// It works without privileges and touches no other process's data. Inodes
+// and directory entries stay cached (dropping those needs drop_caches,
+// which is root-only and machine-wide).
 func DropCache(dir string) error {
 	return filepath.WalkDir(dir, func(p string, e fs.DirEntry, werr error) error {
 		if werr != nil {
@@ -625,7 +648,6 @@ func DropCache(dir string) error {
 			return err
 		}
 		defer f.Close()
-		_ = f.Sync()
 		return unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
 	})
 }

@@ -147,8 +147,9 @@ func TestDBRun(t *testing.T) {
 	}
 
 	mustRun(t, dir, "", "db", "create", "a", "--init", dbApplyPallas)
-	// "\x07\n" is a nat that crashes when applied... no: any nat >= 5
-	// crashes, so every line is rejected. --keep-going reads on.
+	// Each line is a nat of at least 5, which crashes when applied to 0,
+	// so every line is rejected: the run stops at line 1, unless
+	// --keep-going, which reads on (and still exits 4).
 	_, errs := runExit(t, dir, "a\nb\n", 4, "db", "run", "a")
 	if !strings.Contains(errs, "line 1") {
 		t.Fatalf("stderr %q", errs)

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipfs/go-cid"
@@ -125,6 +126,8 @@ type DB struct {
 	// their callers. The writer prepares the next group meanwhile.
 	syncq    chan syncJob
 	syncDone chan struct{}
+	inflight atomic.Int64  // journal records queued and not yet synced
+	idle     chan struct{} // the syncer signals here after each sync (cap 1)
 
 	// mu guards the published view of the head and the fatal error.
 	mu struct {
@@ -318,6 +321,7 @@ func Open(ctx context.Context, st *pagestore.Store, name string) (*DB, error) {
 	d.timer = time.NewTimer(time.Hour)
 	d.timer.Stop()
 	d.syncq = make(chan syncJob, 64)
+	d.idle = make(chan struct{}, 1)
 	d.syncDone = make(chan struct{})
 	go d.syncer()
 	go d.loop()
@@ -367,6 +371,11 @@ func (d *DB) syncer() {
 					d.setFatal(err)
 				}
 			}
+		}
+		d.inflight.Add(-int64(len(recs)))
+		select {
+		case d.idle <- struct{}{}:
+		default:
 		}
 		for _, jb := range jobs {
 			for _, a := range jb.answers {
@@ -616,58 +625,70 @@ func (d *DB) Close() error {
 	return d.mu.fatal
 }
 
-// loop is the writer goroutine.
+// openBatch is the group the writer is filling: inputs applied (the state
+// has moved on) but not yet handed to the journal.
+type openBatch struct {
+	inputs, outcomes []plan.Value
+	answers          []answer // for the logged inputs, given once durable
+	logBytes         uint64
+	prevState        plan.Value // the state before the group (rollback)
+}
+
+// loop is the writer goroutine. It applies each input as it arrives and
+// closes the open group when the syncer is idle (or the group is full):
+// while one group's journal record is being synced, the next group is
+// being evaluated, and it grows as large as the sync is slow.
 func (d *DB) loop() {
 	defer close(d.done)
 	defer d.j.close()
-	var pendingCtl *request
+	var ob openBatch
 	for {
-		var first *request
-		if pendingCtl != nil {
-			first, pendingCtl = pendingCtl, nil
-		} else {
-			select {
-			case first = <-d.reqs:
-			case <-d.timer.C:
-				d.checkpoint()
+		if len(ob.inputs) > 0 && (d.inflight.Load() == 0 || len(ob.inputs) >= maxBatch) {
+			d.flush(&ob)
+		}
+		select {
+		case r := <-d.reqs:
+			if r.kind != reqSend {
+				d.flush(&ob)
+				d.control(r)
 				continue
-			case <-d.closing:
-				d.checkpoint()
-				close(d.syncq)
-				<-d.syncDone
-				return
 			}
-		}
-		if first.kind != reqSend {
-			d.control(first)
-			continue
-		}
-		group := []*request{first}
-		// Senders answered by the previous commit are about to send again;
-		// yielding a few times lets them join this group instead of
-		// forming a small one of their own (the group's commit costs the
-		// same whatever its size).
-		for spins := 0; spins < 4 && pendingCtl == nil && len(group) < maxBatch; spins++ {
-			n := len(group)
-		drain:
-			for len(group) < maxBatch {
-				select {
-				case r := <-d.reqs:
-					if r.kind != reqSend {
-						pendingCtl = r
+			d.applyReq(&ob, r)
+			// Senders answered by the previous commit are about to send
+			// again; yielding a few times lets them join this group
+			// instead of forming a small one of their own.
+			for spins := 0; spins < 4 && len(ob.inputs) < maxBatch; spins++ {
+				n := len(ob.inputs)
+			drain:
+				for len(ob.inputs) < maxBatch {
+					select {
+					case r := <-d.reqs:
+						if r.kind != reqSend {
+							d.flush(&ob)
+							d.control(r)
+							break drain
+						}
+						d.applyReq(&ob, r)
+					default:
 						break drain
 					}
-					group = append(group, r)
-				default:
-					break drain
 				}
+				if len(ob.inputs) == n && spins > 0 {
+					break
+				}
+				runtime.Gosched()
 			}
-			if len(group) == n && spins > 0 {
-				break
-			}
-			runtime.Gosched()
+		case <-d.idle:
+		case <-d.timer.C:
+			d.flush(&ob)
+			d.checkpoint()
+		case <-d.closing:
+			d.flush(&ob)
+			d.checkpoint()
+			close(d.syncq)
+			<-d.syncDone
+			return
 		}
-		d.sendGroup(group)
 	}
 }
 
@@ -685,103 +706,78 @@ func (d *DB) setFatal(err error) {
 	d.mu.Unlock()
 }
 
-// sendGroup applies a group of inputs in order and commits them as one
-// batch; every caller is answered after the commit returns.
-func (d *DB) sendGroup(group []*request) {
+// applyReq applies one input into the open group. Inputs that are not
+// logged (canceled, I/O errors) are answered at once; logged ones when
+// their group is durable.
+func (d *DB) applyReq(ob *openBatch, r *request) {
 	if err := d.fatal(); err != nil {
-		for _, r := range group {
-			r.reply <- reply{err: d.closedErr()}
-		}
+		r.reply <- reply{err: d.closedErr()}
 		return
 	}
-	type result struct {
-		r      *request
-		logged bool
-		rep    reply
+	if err := r.ctx.Err(); err != nil {
+		r.reply <- reply{err: err}
+		return
 	}
-	results := make([]result, len(group))
-	var inputs, outcomes []plan.Value
-	var logBytes uint64
-	prevState := d.state
-	event := d.h.events
-	for i, r := range group {
-		res := &results[i]
-		res.r = r
-		if err := r.ctx.Err(); err != nil {
-			res.rep.err = err
-			continue
-		}
-		input, out, next, err := apply(r.ctx, d.ev, d.state, r.input, d.h.steps)
-		if err != nil {
-			kind, ok := classify(err)
-			if !ok {
-				res.rep.err = err
-				continue
-			}
-			event++
-			msg := err.Error()
-			inputs = append(inputs, input)
-			outcomes = append(outcomes, rejectedOutcome(kind, msg))
-			logBytes += approxSize(input) + uint64(len(msg))
-			res.logged = true
-			res.rep = reply{event: event, err: &RejectedError{Event: event, Kind: kind, Err: err}}
-			continue
-		}
-		event++
-		inputs = append(inputs, input)
-		outcomes = append(outcomes, okOutcome(out))
-		logBytes += approxSize(input) + approxSize(out)
-		d.state = next
-		res.logged = true
-		res.rep = reply{out: out, event: event}
+	if len(ob.inputs) == 0 {
+		ob.prevState = d.state
 	}
-	if len(inputs) > 0 {
-		h := *d.h
-		first := h.events + 1
-		b := &batch{prev: h.lastBatch, first: first, inputs: inputs, outcomes: outcomes, timeMs: nowMs()}
-		h.events = event
-		h.logBytes += logBytes
-		h.batches++
-		snap := (h.snapEvery > 0 && h.events-h.snapEvent >= h.snapEvery) ||
-			(h.snapBytes > 0 && h.logBytes >= h.snapBytes)
-		var err error
-		if snap {
-			d.drain()
-			err = d.fatal()
-			if err == nil {
-				err = d.commit(&h, b, true)
-			}
-		} else {
-			var answers []answer
-			for i := range results {
-				if results[i].logged {
-					answers = append(answers, answer{results[i].r.reply, results[i].rep})
-				}
-			}
-			err = d.journalGroup(&h, b, answers)
-			if err == nil {
-				// The syncer answers the logged inputs once their record
-				// is durable; answer the others now.
-				for _, res := range results {
-					if !res.logged {
-						res.r.reply <- res.rep
-					}
-				}
-				return
-			}
+	event := d.h.events + uint64(len(ob.inputs)) + 1
+	input, out, next, err := apply(r.ctx, d.ev, d.state, r.input, d.h.steps)
+	if err != nil {
+		kind, ok := classify(err)
+		if !ok {
+			r.reply <- reply{err: err}
+			return
 		}
-		if err != nil {
-			d.state = prevState
-			d.setFatal(err)
-			for i := range results {
-				if results[i].logged {
-					results[i].rep = reply{err: fmt.Errorf("db %q: commit failed: %w", d.name, err)}
-				}
-			}
-		}
+		msg := err.Error()
+		ob.inputs = append(ob.inputs, input)
+		ob.outcomes = append(ob.outcomes, rejectedOutcome(kind, msg))
+		ob.logBytes += approxSize(input) + uint64(len(msg))
+		ob.answers = append(ob.answers, answer{r.reply, reply{event: event, err: &RejectedError{Event: event, Kind: kind, Err: err}}})
+		return
 	}
-	for _, res := range results {
-		res.r.reply <- res.rep
+	ob.inputs = append(ob.inputs, input)
+	ob.outcomes = append(ob.outcomes, okOutcome(out))
+	ob.logBytes += approxSize(input) + approxSize(out)
+	ob.answers = append(ob.answers, answer{r.reply, reply{out: out, event: event}})
+	d.state = next
+}
+
+// flush closes the open group: one batch, made durable through the
+// journal (answered by the syncer) or, when a snapshot is due, through a
+// page-store commit (answered here).
+func (d *DB) flush(ob *openBatch) {
+	if len(ob.inputs) == 0 {
+		return
+	}
+	g := *ob
+	*ob = openBatch{}
+	h := *d.h
+	b := &batch{prev: h.lastBatch, first: h.events + 1, inputs: g.inputs, outcomes: g.outcomes, timeMs: nowMs()}
+	h.events += uint64(len(g.inputs))
+	h.logBytes += g.logBytes
+	h.batches++
+	snap := (h.snapEvery > 0 && h.events-h.snapEvent >= h.snapEvery) ||
+		(h.snapBytes > 0 && h.logBytes >= h.snapBytes)
+	var err error
+	if snap {
+		d.drain()
+		if err = d.fatal(); err == nil {
+			err = d.commit(&h, b, true)
+		}
+		if err == nil {
+			for _, a := range g.answers {
+				a.ch <- a.rep
+			}
+			return
+		}
+	} else if err = d.journalGroup(&h, b, g.answers); err == nil {
+		return
+	}
+	d.state = g.prevState
+	d.setFatal(err)
+	for _, a := range g.answers {
+		a.ch <- reply{err: fmt.Errorf("db %q: commit failed: %w", d.name, err)}
 	}
 }
 
@@ -803,6 +799,7 @@ func (d *DB) journalGroup(h *head, b *batch, answers []answer) error {
 	if err != nil {
 		return err
 	}
+	d.inflight.Add(1)
 	d.syncq <- syncJob{rec: rec, off: off, answers: answers}
 	h.lastBatch = batchPin
 	d.h = h

@@ -60,7 +60,8 @@ func (b *Batch) Has(d plan.Digest) bool {
 // PutBody adds the canonical body with digest d (the caller computed d,
 // normally through merkle; Verify would catch a wrong one). It is a no-op
 // if d is stored or already in the batch. Bodies over LargeThreshold are
-// split into pages here (chunking and page hashing use every CPU).
+// split into pages by Commit (chunking, hashing on every CPU and writing in
+// one pipeline). body is not copied: do not modify it before Commit.
 func (b *Batch) PutBody(d plan.Digest, body []byte) error {
 	if b.done {
 		return ErrBatchDone
@@ -127,7 +128,7 @@ func streamPages(body []byte, out func(p *pageInfo) error) error {
 	ready := make([]bool, len(pages))
 	n := -1
 	for next := 0; n < 0 || next < n; {
-		if ready[next] {
+		if next < len(ready) && ready[next] {
 			if err == nil {
 				err = out(&pages[next])
 			}

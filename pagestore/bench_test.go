@@ -43,7 +43,13 @@ func largeFixture(b *testing.B) (*plan.Pin, plan.Digest, []byte) {
 
 // BenchmarkPutLargeBody: PutBody + Commit of a large canonical body whose
 // digest is known (chunking, page hashing, writes, fdatasync).
-func BenchmarkPutLargeBody(b *testing.B) {
+func BenchmarkPutLargeBody(b *testing.B) { benchPutLargeBody(b, false) }
+
+// BenchmarkPutLargeBodyNoSync is the same without fdatasync: the CPU and
+// page-cache side alone (not durable; for comparison with a noisy disk).
+func BenchmarkPutLargeBodyNoSync(b *testing.B) { benchPutLargeBody(b, true) }
+
+func benchPutLargeBody(b *testing.B, noSync bool) {
 	if testing.Short() {
 		b.Skip("large")
 	}
@@ -52,7 +58,7 @@ func BenchmarkPutLargeBody(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		dir := b.TempDir()
-		s, err := Open(dir, Options{Create: true})
+		s, err := Open(dir, Options{Create: true, NoSync: noSync})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -267,3 +267,35 @@ func mustBody(t testing.TB, p *plan.Pin) []byte {
 	_, b := bodyOf(t, p)
 	return b
 }
+
+// A reader that opened before a GC and had not yet touched the old files
+// finds them gone, reloads the commit record and reads the new ones.
+func TestReaderAcrossGC(t *testing.T) {
+	w, dir := openTest(t, Options{NoSync: true})
+	c, err := w.PutPin(plan.P(plan.A(plan.N(1), plan.P(plan.N(2)))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := merkle.DigestOf(c)
+	if err := w.SetRef("x", d); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := Open(dir, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if _, err := w.GC(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ro.Get(c)
+	if err != nil {
+		t.Fatalf("reader after GC: %v", err)
+	}
+	if !plan.Equal(got, plan.P(plan.A(plan.N(1), plan.P(plan.N(2))))) {
+		t.Fatal("wrong value")
+	}
+	if st, _ := ro.Stat(); st.GCs != 1 {
+		t.Fatalf("reader sees %d GCs", st.GCs)
+	}
+}

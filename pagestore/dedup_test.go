@@ -152,3 +152,29 @@ func (s *Store) inMapping(addr uintptr) bool {
 }
 
 var goldenChunks = [3]int{69674, 89358, 117139}
+
+func TestStreamPagesMatchesChunk(t *testing.T) {
+	r := rand.New(rand.NewSource(12))
+	for _, n := range []int{LargeThreshold + 1, 2*PageMin + 1, 3 * PageMax, 5<<20 + 3} {
+		body := randBytes(r, n)
+		if n < PageMax { // long runs of one byte: boundaries only at PageMax
+			for i := range body {
+				body[i] = 7
+			}
+		}
+		want := Chunk(body)
+		var got []int
+		off := 0
+		err := streamPages(body, func(p *pageInfo) error {
+			if p.start != off || merkle.HashBytes(body[p.start:p.start+p.n]) != p.d {
+				t.Fatalf("page at %d: wrong start or digest", off)
+			}
+			off += p.n
+			got = append(got, p.n)
+			return nil
+		})
+		if err != nil || len(got) != len(want) || off != n {
+			t.Fatalf("size %d: %d pages, want %d (%v)", n, len(got), len(want), err)
+		}
+	}
+}

@@ -130,9 +130,12 @@
 // Store.PutPin commit a batch); when it returns nil the batch is durable.
 // The order:
 //
-//  1. Choose slots for the new entries (in memory), write the intent
-//     record listing them at activeLen, then the records; fdatasync every
-//     segment written (and the directory if a segment was created).
+//  1. Reserve room for the intent record at activeLen (an upper bound on
+//     the number of new entries), then append the records: large bodies
+//     are chunked and hashed in a pipeline with their writes, and only
+//     pages not already stored are written. Then choose the slots of the
+//     new entries and write the intent record listing them; fdatasync
+//     every segment written (and the directory if a segment was created).
 //  2. Write the slots into the index file (whole 4 KiB pages, read from
 //     the mapping and modified), fdatasync. Or, when growing, write the
 //     new index file, fdatasync it and the directory.

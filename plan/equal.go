@@ -36,14 +36,39 @@ func Compare(a, b Value) (int, error) { return compare(a, b, true) }
 
 type cmpPair struct{ a, b Value }
 
+// memoAfter is the number of compound pairs compared before compare starts
+// remembering them: small comparisons stay allocation-free, large ones on
+// shared DAGs stay linear in the number of distinct node pairs.
+const memoAfter = 256
+
 func compare(a, b Value, ordered bool) (int, error) {
 	stack := []cmpPair{{a, b}}
+	// seen holds compound pairs already compared. Pairs are popped in
+	// depth-first pre-order and values are acyclic, so when a pair comes up
+	// again its first occurrence's whole subtree has been compared and
+	// found equal (otherwise compare would have returned): skipping it is
+	// right for Equal and for the order alike. Without it, comparing two
+	// separately built copies of a DAG with 2^n paths costs 2^n.
+	var seen map[cmpPair]struct{}
+	compound := 0
 	for len(stack) > 0 {
 		p := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		x, y := p.a, p.b
 		if same(x, y) {
 			continue
+		}
+		if k := x.Kind(); k == KindApp || k == KindLaw {
+			compound++
+			if compound > memoAfter {
+				if seen == nil {
+					seen = make(map[cmpPair]struct{})
+				}
+				if _, dup := seen[p]; dup {
+					continue
+				}
+				seen[p] = struct{}{}
+			}
 		}
 		kx, ky := x.Kind(), y.Kind()
 		if kx != ky {

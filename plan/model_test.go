@@ -191,3 +191,31 @@ func TestPinLazyLoadAndDigestEquality(t *testing.T) {
 		t.Fatal("empty pin must error")
 	}
 }
+
+func TestEqualSeparatelyBuiltSharedDAGs(t *testing.T) {
+	// Two copies of a DAG with 2^200 paths and no shared pointers between
+	// them: comparison must be linear in distinct node pairs.
+	build := func() Value {
+		var v Value = N(1)
+		for i := 0; i < 200; i++ {
+			v = NewAppShared(v, []Value{v})
+		}
+		return v
+	}
+	a, b := build(), build()
+	if !Equal(a, b) {
+		t.Fatal("copies differ")
+	}
+	c := build()
+	// change the innermost leaf: still found
+	var v Value = N(2)
+	for i := 0; i < 200; i++ {
+		v = NewAppShared(v, []Value{v})
+	}
+	if Equal(c, v) {
+		t.Fatal("different DAGs compare equal")
+	}
+	if r, _ := Compare(c, v); r != -1 {
+		t.Fatalf("order: %d", r)
+	}
+}

@@ -57,3 +57,33 @@ func BenchmarkEncodeBody(b *testing.B) {
 		}
 	}
 }
+
+// Small values: typical pin bodies are kilobytes, not megabytes.
+func BenchmarkEncodeBodySmall(b *testing.B) {
+	v := BenchTree(8)
+	data, _, err := EncodeBody(v)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for range b.N {
+		if _, _, err := EncodeBody(v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeBodySmall(b *testing.B) {
+	data, _, err := EncodeBody(BenchTree(8))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for range b.N {
+		if _, err := Decode(data, Body, []plan.Value{nil}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

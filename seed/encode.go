@@ -20,7 +20,8 @@ import (
 //
 // Raw accepts nats and apps only. Pallas writes laws as (0 n a b) and pins
 // inline as (4 x), loading pin contents where needed. Plan4 writes laws as
-// (h0 1 n a b) and pins as (h0 x), with hole 0 present only when used. For
+// (h0 1 n a b), pins as (h0 x) and the pin <0> as h0 itself (as plan-di-c
+// files do), with hole 0 present only when used. For
 // Body use EncodeBody, which also returns the child pins.
 func Encode(v plan.Value, c Convention) ([]byte, error) {
 	switch c {
@@ -92,9 +93,10 @@ type cell struct{ h, t int32 }
 // memoized by pointer. Smaller apps are re-walked when met again: every
 // reference then costs at most memoMin cells, so the work stays linear in
 // the size of the value in memory however it is shared, while the bulk of a
-// tree (its many small subtrees) skips the pointer map. Measured on the
-// benchmark tree: memoizing every app cost about 25% more encode time.
-const memoMin = 16
+// tree (its many small subtrees) stays out of the pointer map, which then
+// fits in cache: on the benchmark tree, memoMin = 16 gave a 131072-entry
+// map whose lookups (one per app) cost about a fifth of the encoding.
+const memoMin = 64
 
 // tinyNats: nats below this are interned through a direct table.
 const tinyNats = 1 << 12
@@ -470,6 +472,11 @@ descend:
 			if err != nil {
 				return 0, fmt.Errorf("seed: loading pin contents: %w", err)
 			}
+			if n, ok := item.(plan.Nat); ok && n.IsZero() && e.conv == Plan4 {
+				// <0> is h0 itself, as plan-di-c files write it.
+				res, size = leafID(0, leafHole), 0
+				break
+			}
 			e.stack = append(e.stack, encFrame{pin: x, acc: pre, size: 1})
 			cur = item
 			continue descend
@@ -794,9 +801,14 @@ func (m *u64map) init(size int) {
 	m.n = 0
 }
 
-// reset empties m, keeping its slots.
+// reset empties m, keeping its slots unless they are much larger than
+// what was used (clearing a table sized for a huge value on every small
+// encoding would cost more than the encoding).
 func (m *u64map) reset() {
-	if m.n > 0 {
+	switch {
+	case len(m.slots) > 1<<16 && m.n*8 < len(m.slots):
+		m.init(1 << 10)
+	case m.n > 0:
 		clear(m.slots)
 		m.n = 0
 	}

@@ -347,7 +347,7 @@ func TestDeep(t *testing.T) {
 		right = plan.NewAppShared(plan.N(uint64(i%3)), []plan.Value{right})
 		left = plan.NewAppShared(left, []plan.Value{plan.N(uint64(i % 5))})
 	}
-	for _, v := range []plan.Value{right, left, plan.L(plan.N(1), plan.N(1), right)} {
+	for _, v := range []plan.Value{plan.L(plan.N(1), plan.N(1), right), left} {
 		enc, _, err := EncodeBody(v)
 		if err != nil {
 			t.Fatal(err)

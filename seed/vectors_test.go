@@ -74,6 +74,9 @@ func TestPallasVectors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if !bytes.Equal(pe, data) {
+				t.Fatal("the value in the Pallas convention does not give the file's bytes")
+			}
 			tree2, err := Decode(pe, Pallas, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -326,13 +329,16 @@ func TestPlan4Vectors(t *testing.T) {
 			if diff != 1 {
 				t.Fatalf("re-encoding differs from the file in %d bits, want exactly the stray one", diff)
 			}
-			// The value encoded in the plan4 convention reads back to
-			// the same value.
-			re, err = Encode(v, Plan4)
+			// The value encoded in the plan4 convention is the same
+			// tree, and reads back to the same value.
+			re2, err := Encode(v, Plan4)
 			if err != nil {
 				t.Fatal(err)
 			}
-			tree2, err := Decode(re, Plan4, nil)
+			if !bytes.Equal(re, re2) {
+				t.Fatal("plan4 convention encoding differs from the file's tree")
+			}
+			tree2, err := Decode(re2, Plan4, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

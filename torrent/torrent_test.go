@@ -138,7 +138,11 @@ func TestMaliciousSeeder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad, err := SeedLayouts(flipSource{src}, []*Layout{l}, testConfig())
+	// The liar gets an address of its own (127.0.0.2): anacrolix bans
+	// a peer by IP, and peers on one machine share one.
+	badCfg := testConfig()
+	badCfg.ListenAddr = "127.0.0.2:0"
+	bad, err := SeedLayouts(flipSource{src}, []*Layout{l}, badCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,14 +176,13 @@ func TestResume(t *testing.T) {
 	root := mustPut(t, src, plan.P(plan.A(plan.N(0), kids...)))
 	s := seedT(t, src, root)
 	dst := NewMemStore()
-	ctx, cancel := context.WithCancel(context.Background())
-	opts := FetchOptions{Config: testConfig(), ProgressInterval: time.Millisecond, Progress: func(p Progress) {
-		if p.PinsDone >= 5 {
-			cancel()
-		}
-	}}
-	_, _, err := Fetch(ctx, dst, s.Magnets()[0], opts)
-	if !errors.Is(err, context.Canceled) {
+	// The first commit stores 5 bodies and then the "process dies": the
+	// store fails every later write.
+	crashing := &crashSink{MemStore: dst, keep: 5}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, _, err := Fetch(ctx, crashing, s.Magnets()[0], FetchOptions{Config: testConfig()})
+	if !errors.Is(err, errCrash) {
 		t.Fatalf("interrupted fetch: %v", err)
 	}
 	had, _ := dst.Stat()
@@ -227,4 +230,20 @@ func mustDigest(c cid.Cid) plan.Digest {
 		panic(err)
 	}
 	return d
+}
+
+var errCrash = errors.New("simulated crash")
+
+type crashSink struct {
+	*MemStore
+	keep    int
+	crashed bool
+}
+
+func (c *crashSink) PutBodies(b []BodyPut) error {
+	if c.crashed {
+		return errCrash
+	}
+	c.crashed = true
+	return errors.Join(c.MemStore.PutBodies(b[:min(c.keep, len(b))]), errCrash)
 }

@@ -2,7 +2,9 @@ package pallas_test
 
 import (
 	"context"
+	"syscall"
 	"testing"
+	"time"
 
 	"pstore/eval"
 	"pstore/eval/evaltest"
@@ -45,6 +47,7 @@ func BenchmarkMulJetsPinned(b *testing.B) {
 func benchMul(b *testing.B, src string, ref func(string) (plan.Value, error), noJets bool) {
 	v := parseB(b, src, ref)
 	var st eval.Stats
+	cpu0 := cpuTime()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		r, err := pallas.Evaluator{}.Eval(context.Background(), v, eval.Options{NoJets: noJets})
@@ -58,6 +61,20 @@ func benchMul(b *testing.B, src string, ref func(string) (plan.Value, error), no
 		b.ReportMetric(float64(st.LawCalls)*float64(b.N)/secs, "lawcalls/s")
 		b.ReportMetric(float64(st.Steps)*float64(b.N)/secs, "steps/s")
 	}
+	// CPU time of the whole process (GC workers included): on a loaded
+	// machine wall-clock rates mostly measure the other processes.
+	if cpu := (cpuTime() - cpu0).Seconds(); cpu > 0 {
+		b.ReportMetric(float64(st.LawCalls)*float64(b.N)/cpu, "lawcalls/cpu-s")
+		b.ReportMetric(cpu*1e9/float64(b.N), "cpu-ns/op")
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkLazyPins evaluates (head 5) through a chain of 10 pinned laws

@@ -239,42 +239,40 @@ func (m *machine) callJet(top int) (*node, error) {
 	fr := &m.frames[top]
 	base, ar := int(fr.base), int(fr.ar)
 	m.jc.args = m.astack[base+1 : base+1+fr.jet.arity]
-	for {
-		r := fr.jet.fn(&m.jc)
-		var res *node
-		switch r.kind {
-		case jForce:
-			if r.i < 0 || r.i >= len(m.jc.args) {
-				return nil, fmt.Errorf("pallas: jet %s forced argument %d of %d", fr.jet.name, r.i, len(m.jc.args))
-			}
-			n := follow(m.jc.args[r.i])
-			m.jc.args[r.i] = n
-			if n.isWHNF() {
-				return nil, fmt.Errorf("pallas: jet %s forced argument %d, which is already evaluated", fr.jet.name, r.i)
-			}
-			fr.i = int32(r.i + 1)
-			m.jc.args = nil
-			return n, nil
-		case jArg:
-			res = m.jc.args[r.i]
-		case jNat:
-			res = m.natNode(r.nat)
-		case jValue:
-			res = m.wrap(r.v)
-		default: // decline: run the law
-			m.jc.args = nil
-			m.stats.JetCalls--
-			o := fr.o
-			head := m.astack[base]
-			m.pop()
-			o.flags &^= fBusy
-			m.finishLaw(o, follow(head.x.(*pinInfo).contents).x.(*lawInfo), base, ar)
-			return nil, nil
+	r := fr.jet.fn(&m.jc)
+	args := m.jc.args
+	m.jc.args = nil
+	var res *node
+	switch r.kind {
+	case jForce:
+		if r.i < 0 || r.i >= len(args) {
+			return nil, fmt.Errorf("pallas: jet %s forced argument %d of %d", fr.jet.name, r.i, len(args))
 		}
-		m.jc.args = nil
+		n := follow(args[r.i])
+		args[r.i] = n
+		if n.isWHNF() {
+			// The jet would be called again with the same arguments.
+			return nil, fmt.Errorf("pallas: jet %s forced argument %d, which is already evaluated", fr.jet.name, r.i)
+		}
+		fr.i = int32(r.i + 1)
+		return n, nil
+	case jArg:
+		res = args[r.i]
+	case jNat:
+		res = m.natNode(r.nat)
+	case jValue:
+		res = m.wrap(r.v)
+	default: // decline: run the law
+		m.stats.JetCalls--
 		o := fr.o
+		head := m.astack[base]
 		m.pop()
-		m.finishStep(o, base, ar, res)
+		o.flags &^= fBusy
+		m.finishLaw(o, follow(head.x.(*pinInfo).contents).x.(*lawInfo), base, ar)
 		return nil, nil
 	}
+	o := fr.o
+	m.pop()
+	m.finishStep(o, base, ar, res)
+	return nil, nil
 }

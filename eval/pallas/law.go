@@ -19,6 +19,9 @@ func (m *machine) wrap(v plan.Value) *node {
 			return n
 		}
 		n := &node{tag: tagLaw, x: &lawInfo{law: v, arity: clampArity(v.Arity)}}
+		if m.laws == nil {
+			m.laws = map[*plan.Law]*node{}
+		}
 		m.laws[v] = n
 		return n
 	case *plan.Pin:
@@ -26,6 +29,9 @@ func (m *machine) wrap(v plan.Value) *node {
 			return n
 		}
 		n := &node{tag: tagPin, x: &pinInfo{pin: v}}
+		if m.pins == nil {
+			m.pins = map[*plan.Pin]*node{}
+		}
 		m.pins[v] = n
 		return n
 	case *plan.App:
@@ -45,6 +51,9 @@ func (m *machine) force(n *node) {
 	if prev, ok := m.apps[a]; ok && prev != n {
 		n.tag, n.fn, n.x = tagInd, prev, nil
 		return
+	}
+	if m.apps == nil {
+		m.apps = map[*plan.App]*node{}
 	}
 	m.apps[a] = n
 	var args []*node

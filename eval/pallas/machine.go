@@ -47,22 +47,18 @@ type machine struct {
 	pins map[*plan.Pin]*node
 	apps map[*plan.App]*node
 
-	rb   readback // reused by opcodes 0 and 4
-	slab []node   // see newNode
-	jc   JetCall  // reused by jet calls
+	rb       readback // reused by opcodes 0 and 4
+	slab     []node   // see newNode
+	slabLast int
+	jc       JetCall // reused by jet calls
 
 	stopErr error // set when stopped by budget or context
 }
 
 func newMachine(ctx context.Context, opts eval.Options) *machine {
-	return &machine{
-		ctx:  ctx,
-		done: ctx.Done(),
-		opts: opts,
-		laws: map[*plan.Law]*node{},
-		pins: map[*plan.Pin]*node{},
-		apps: map[*plan.App]*node{},
-	}
+	// The memo maps are made on first insert (reading a nil map is fine):
+	// small evaluations, the common case for jetted calls, need none.
+	return &machine{ctx: ctx, done: ctx.Done(), opts: opts}
 }
 
 // errStop is the internal signal that the budget or the context stopped the
@@ -159,33 +155,51 @@ func (m *machine) arity(f *node) (ar int, pending *node, err error) {
 // around non-laws are dropped, a pin around a law is kept. It returns the
 // base index (the head's position).
 func (m *machine) flatten(o, f *node, ar int) int {
-	base := len(m.astack)
-	for i := ar - 1; i >= 0; i-- {
-		m.astack = append(m.astack, o.args[i])
-	}
+	// First pass: count the arguments along the head chain, so that the
+	// second pass can write each one once, in place (no reversal).
+	total := ar
 	cur := f
 	for {
 		cur = follow(cur)
 		if cur.tag == tagApp {
-			for i := len(cur.args) - 1; i >= 0; i-- {
-				m.astack = append(m.astack, cur.args[i])
-			}
+			total += len(cur.args)
 			cur = cur.fn
 			continue
 		}
 		if cur.tag == tagPin {
-			c := follow(cur.x.(*pinInfo).contents)
-			if c.tag != tagLaw {
+			if c := follow(cur.x.(*pinInfo).contents); c.tag != tagLaw {
 				cur = c
 				continue
 			}
 		}
 		break
 	}
-	m.astack = append(m.astack, cur)
+	base := len(m.astack)
+	if cap(m.astack)-base < total+1 {
+		m.astack = append(m.astack, make([]*node, total+1)...)
+	} else {
+		m.astack = m.astack[:base+total+1]
+	}
 	s := m.astack[base:]
-	for i, j := 0, len(s)-1; i < j; i, j = i+1, j-1 {
-		s[i], s[j] = s[j], s[i]
+	s[0] = cur
+	end := total + 1
+	copy(s[end-ar:end], o.args[:ar])
+	end -= ar
+	for c := f; ; {
+		c = follow(c)
+		if c.tag == tagApp {
+			copy(s[end-len(c.args):end], c.args)
+			end -= len(c.args)
+			c = c.fn
+			continue
+		}
+		if c.tag == tagPin {
+			if cc := follow(c.x.(*pinInfo).contents); cc.tag != tagLaw {
+				c = cc
+				continue
+			}
+		}
+		break
 	}
 	return base
 }

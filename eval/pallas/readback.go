@@ -20,12 +20,69 @@ type readback struct {
 // they stand for (their fn and args are kept while busy). It reports a
 // cycle with ok false (only possible when n is not normalized).
 func (m *machine) value(n *node) (plan.Value, error) {
+	if n = follow(n); n.isNF() {
+		return m.nfValue(n), nil
+	}
 	v, ok := m.dag(n)
 	if !ok {
 		// Opcodes only read back normalized nodes, which are acyclic.
 		return nil, loopErr("reading back a cyclic value")
 	}
 	return v, nil
+}
+
+// nfValue reads back a node in normal form. Normal-form nodes never change,
+// so the plan.App built for an app node is kept in its x field: reading
+// back a structure again (opcode 4 of something containing an earlier
+// result) reuses it instead of rebuilding, and no maps are needed.
+func (m *machine) nfValue(root *node) plan.Value {
+	if v, ok := leafValue(root); ok {
+		return v
+	}
+	if v, ok := root.x.(*plan.App); ok {
+		return v
+	}
+	type item struct {
+		n     *node
+		ready bool
+	}
+	get := func(c *node) plan.Value {
+		c = follow(c)
+		if v, ok := leafValue(c); ok {
+			return v
+		}
+		return c.x.(*plan.App)
+	}
+	st := []item{{n: root}}
+	for len(st) > 0 {
+		it := st[len(st)-1]
+		st = st[:len(st)-1]
+		t := it.n
+		if t.x != nil {
+			continue
+		}
+		if !it.ready {
+			st = append(st, item{n: t, ready: true})
+			for i := len(t.args) - 1; i >= -1; i-- {
+				var c *node
+				if i < 0 {
+					c = follow(t.fn)
+				} else {
+					c = follow(t.args[i])
+				}
+				if c.tag == tagApp && c.x == nil {
+					st = append(st, item{n: c})
+				}
+			}
+			continue
+		}
+		args := make([]plan.Value, len(t.args))
+		for i, a := range t.args {
+			args[i] = get(a)
+		}
+		t.x = plan.NewAppShared(get(t.fn), args)
+	}
+	return root.x.(*plan.App)
 }
 
 func leafValue(n *node) (plan.Value, bool) {
