@@ -170,3 +170,49 @@ func TestChartIsSVG(t *testing.T) {
 		t.Fatalf("summary lacks the ratio:\n%s", s)
 	}
 }
+
+// The load data set built in chunks is one DAG whose pins are all in the
+// store, and pins() counts them.
+func TestLoadSetChunks(t *testing.T) {
+	defer func(c int) { loadChunk = c }(loadChunk)
+	loadChunk = 10 * 1000
+	ls := newLoadSet(1, 95*1000, 1000) // 95 data pins in 10 chunks
+	if ls.chunks() != 10 {
+		t.Fatalf("%d chunks", ls.chunks())
+	}
+	for _, sys := range Systems()[:2] {
+		st, err := sys.Open(filepath.Join(t.TempDir(), sys.Name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		root, err := ls.build(st, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, _ := merkle.Digest(root)
+		seen := map[plan.Digest]bool{d: true}
+		stack := []plan.Digest{d}
+		for len(stack) > 0 {
+			d := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			body, err := st.Get(d)
+			if err != nil {
+				t.Fatalf("%s: %v", sys.Name, err)
+			}
+			kids, err := merkle.ChildDigests(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range kids {
+				if !seen[k] {
+					seen[k] = true
+					stack = append(stack, k)
+				}
+			}
+		}
+		if len(seen) != ls.pins() {
+			t.Errorf("%s: %d pins stored under the root, pins() says %d", sys.Name, len(seen), ls.pins())
+		}
+		st.Close()
+	}
+}

@@ -2,9 +2,11 @@ package bench
 
 import (
 	"encoding/binary"
+	"errors"
 	"math/big"
 	"math/rand/v2"
 
+	"pstore/merkle"
 	"pstore/plan"
 )
 
@@ -126,40 +128,123 @@ func setNode(nd *mnode, k int, v uint64) *mnode {
 
 // ---- the load data set ---------------------------------------------------
 
-// loadSet is a store's worth of data: count pins of pinSize random bytes
-// (bars), one small pin, and index pins over them (fan-out loadFanout), the
-// root naming all.
-type loadSet struct {
-	root  *plan.Pin
-	small *plan.Pin
-	bytes int64
-	pins  int
-}
-
+// The load data set is count pins of pinSize random bytes (bars) and one
+// small pin, under index pins of fan-out loadFanout. It is built in chunks
+// of at most loadChunk bytes, each saved and then dropped from memory (the
+// parent keeps only an unloaded reference), so a 10 GB store needs about one
+// chunk of memory. Every chunk is generated from its own seed, so every
+// system gets the same bytes.
 const loadFanout = 256
 
-func newLoadSet(r *rand.Rand, total int64, pinSize int) *loadSet {
-	count := int(total / int64(pinSize))
-	if count < 1 {
-		count = 1
+// loadChunk is a variable so that tests can make chunks small.
+var loadChunk = 256 << 20
+
+type loadSet struct {
+	total   int64
+	pinSize int
+	seed    uint64
+	small   *plan.Pin
+}
+
+func newLoadSet(seed uint64, total int64, pinSize int) *loadSet {
+	return &loadSet{total: total, pinSize: pinSize, seed: seed,
+		small: plan.P(plan.A(plan.N(42), plan.N(0x6f6c6c6568)))}
+}
+
+func (ls *loadSet) count() int {
+	return max(1, int(ls.total/int64(ls.pinSize)))
+}
+
+func (ls *loadSet) chunks() int {
+	per := max(1, loadChunk/ls.pinSize)
+	return (ls.count() + per - 1) / per
+}
+
+// chunk builds chunk c: its data pins under index pins, as one pin.
+func (ls *loadSet) chunk(c int) *plan.Pin {
+	per := max(1, loadChunk/ls.pinSize)
+	lo := c * per
+	hi := min(ls.count(), lo+per)
+	r := newRand(ls.seed*1_000_003 + uint64(c))
+	level := make([]plan.Value, 0, hi-lo)
+	for i := lo; i < hi; i++ {
+		level = append(level, plan.P(barNat(randomBytes(r, ls.pinSize))))
 	}
-	ls := &loadSet{small: plan.P(plan.A(plan.N(42), plan.N(0x6f6c6c6568)))}
-	level := make([]plan.Value, 0, count+1)
-	level = append(level, ls.small)
-	for i := 0; i < count; i++ {
-		level = append(level, plan.P(barNat(randomBytes(r, pinSize))))
-		ls.bytes += int64(pinSize)
+	return indexOver(level, uint64(lo))
+}
+
+// indexOver puts index pins of fan-out loadFanout over level until one pin
+// is left.
+func indexOver(level []plan.Value, tag uint64) *plan.Pin {
+	if len(level) == 1 {
+		if p, ok := level[0].(*plan.Pin); ok {
+			return p
+		}
 	}
-	ls.pins = len(level)
-	for len(level) > 1 {
+	for {
 		var next []plan.Value
 		for i := 0; i < len(level); i += loadFanout {
 			j := min(i+loadFanout, len(level))
-			next = append(next, plan.P(plan.A(plan.N(uint64(i)), level[i:j]...)))
-			ls.pins++
+			next = append(next, plan.P(plan.A(plan.N(tag+uint64(i)), level[i:j]...)))
 		}
 		level = next
+		if len(level) == 1 {
+			return level[0].(*plan.Pin)
+		}
 	}
-	ls.root = level[0].(*plan.Pin)
-	return ls
+}
+
+// pins is the number of pins in the data set (data, index and small).
+func (ls *loadSet) pins() int {
+	n := 0
+	per := max(1, loadChunk/ls.pinSize)
+	for c := 0; c < ls.chunks(); c++ {
+		k := min(ls.count(), (c+1)*per) - c*per
+		for {
+			n += k
+			if k == 1 {
+				break
+			}
+			k = (k + loadFanout - 1) / loadFanout
+		}
+	}
+	return n + 2 // the small pin and the root
+}
+
+// noLoader refuses to load: references to saved chunks are only hashed
+// and walked by digest, never read.
+type noLoader struct{}
+
+func (noLoader) LoadPin(d plan.Digest) (plan.Value, error) {
+	return nil, errors.New("bench: load data chunk was dropped from memory")
+}
+
+// build saves the data set into st chunk by chunk and returns its root.
+// With whole set (the full-snapshot baseline, which
+// must have the whole state in memory to encode it) the chunks are kept.
+func (ls *loadSet) build(st PinStore, whole bool) (*plan.Pin, error) {
+	// Every child of the root must have a known digest, so that encoding
+	// the root never compares pin contents (the chunks are not in memory).
+	if _, err := merkle.Digest(ls.small); err != nil {
+		return nil, err
+	}
+	kids := []plan.Value{ls.small}
+	for c := 0; c < ls.chunks(); c++ {
+		p := ls.chunk(c)
+		if whole {
+			kids = append(kids, p)
+			continue
+		}
+		if _, err := SaveState(st, p); err != nil {
+			return nil, err
+		}
+		d, err := merkle.Digest(p)
+		if err != nil {
+			return nil, err
+		}
+		kids = append(kids, plan.NewPinRef(d, noLoader{}))
+	}
+	root := plan.P(plan.A(plan.N(1), kids...))
+	_, err := SaveState(st, root)
+	return root, err
 }

@@ -202,12 +202,17 @@ func TestPutGetRefsStatVerifyGC(t *testing.T) {
 		t.Fatal("reachable child lost by gc")
 	}
 	stat := mustRun(t, dir, "", "stat", "--json")
-	if !strings.Contains(stat, `"pins":4`) {
+	if !strings.Contains(stat, `"pins":4,`) {
 		t.Fatalf("after gc: %s", stat)
 	}
 	if out := mustRun(t, dir, "", "verify"); !strings.HasPrefix(out, "ok") {
 		t.Fatal(out)
 	}
+	// put --ref names the pin in the same commit
+	c3 := strings.TrimSpace(mustRun(t, dir, "(0 99)", "put", "--ref", "other"))
+	mustRun(t, dir, "", "gc")
+	mustRun(t, dir, "", "get", c3)
+	mustRun(t, dir, "", "ref", "rm", "other")
 	mustRun(t, dir, "", "ref", "rm", "keep")
 	if _, _, code := pstore(t, dir, "", "ref", "rm", "keep"); code != ExitNotFound {
 		t.Fatalf("rm of missing ref: %d", code)

@@ -18,6 +18,7 @@ import (
 
 	"pstore/db"
 	"pstore/eval"
+	"pstore/eval/runner"
 	"pstore/pagestore"
 	"pstore/plan"
 )
@@ -250,59 +251,22 @@ func dbSend(env *Env, name string, exprs []string) error {
 	})
 }
 
-// readChunk reads one input chunk of the PLAN4.md section 10 protocol: up
-// to and including a newline, at most 101 bytes. It returns nil at the end
-// of input with nothing read.
-func readChunk(r *bufio.Reader) ([]byte, error) {
-	var buf []byte
-	for len(buf) < 101 {
-		c, err := r.ReadByte()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		buf = append(buf, c)
-		if c == '\n' {
-			break
-		}
-	}
-	return buf, nil
-}
-
-// writeBar prints an output nat as the runner does: its bytes except the
-// most significant one, then a newline; nothing at all if it has fewer
-// than two bytes.
-func writeBar(w io.Writer, out plan.Value) error {
-	n, ok := out.(plan.Nat)
-	if !ok {
-		return fmt.Errorf("output is a %v, not a nat", out.Kind())
-	}
-	b := n.AppendBytes(nil)
-	if len(b) < 2 {
-		return nil
-	}
-	b[len(b)-1] = '\n'
-	_, err := w.Write(b)
-	return err
-}
-
 // dbRun feeds stdin to the database with the line protocol of `pstore
 // run`, without the final input 0 (a database outlives one stdin). Each
 // output is printed after its input is durable.
 func dbRun(env *Env, name string) error {
 	keepGoing, _ := env.Flags.GetBool("keep-going")
 	return withDB(env, name, func(d *db.DB) error {
-		r := bufio.NewReader(env.Stdin)
+		cr := runner.NewChunkReader(env.Stdin)
 		var failed error
-		for line := 1; ; {
-			chunk, err := readChunk(r)
+		var buf []byte
+		for {
+			chunk, line, err := cr.Next()
+			if err == io.EOF {
+				break
+			}
 			if err != nil {
 				return fmt.Errorf("reading stdin: %w", err)
-			}
-			if len(chunk) == 0 {
-				break
 			}
 			out, ev, err := d.Send(env.Ctx, plan.NatFromBytes(chunk))
 			if err != nil {
@@ -318,11 +282,17 @@ func dbRun(env *Env, name string) error {
 				if failed == nil {
 					failed = ierr
 				}
-			} else if werr := writeBar(env.Stdout, out); werr != nil {
-				fmt.Fprintf(env.Stderr, "pstore db run: line %d (event %d): %v\n", line, ev, werr)
+				continue
 			}
-			if chunk[len(chunk)-1] == '\n' {
-				line++
+			var ok bool
+			if buf, ok = runner.OutputBytes(out, buf); !ok {
+				fmt.Fprintf(env.Stderr, "pstore db run: line %d (event %d): the output is a %v, not a nat; nothing printed\n", line, ev, out.Kind())
+				continue
+			}
+			if len(buf) > 0 {
+				if _, err := env.Stdout.Write(buf); err != nil {
+					return err
+				}
 			}
 		}
 		return failed

@@ -1,9 +1,14 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"pstore/db"
+	"pstore/pagestore"
+	"pstore/plan"
 )
 
 const (
@@ -162,4 +167,40 @@ func TestDBRun(t *testing.T) {
 	if s.Events != 3 {
 		t.Fatalf("%d events after rejected runs", s.Events)
 	}
+}
+
+// TestDBReadWhileWriterRuns: status, log and replay open the store
+// read-only, so they work while another handle holds the writer lock; they
+// see the database as of its last checkpoint.
+func TestDBReadWhileWriterRuns(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, dir, "", "db", "create", "c", "--init", dbCounterPallas)
+	st, err := pagestore.Open(dir, pagestore.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	d, err := db.Open(context.Background(), st, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for i := 0; i < 3; i++ {
+		if _, _, err := d.Send(context.Background(), plan.N(0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := d.Snapshot(context.Background()); err != nil { // checkpoints
+		t.Fatal(err)
+	}
+	out := mustRun(t, dir, "", "db", "status", "c")
+	if !strings.Contains(out, "events      3") {
+		t.Fatalf("status while the writer runs:\n%s", out)
+	}
+	if out := mustRun(t, dir, "", "db", "log", "c", "--from", "3"); !strings.HasPrefix(out, "3\taccepted") {
+		t.Fatalf("log: %q", out)
+	}
+	mustRun(t, dir, "", "db", "replay", "c", "--verify")
+	// A writer command waits for the lock, then gives up (exit 7).
+	runExit(t, dir, "", 7, "db", "send", "c", "0", "--wait", "50ms")
 }

@@ -26,6 +26,7 @@ func init() {
 		Flags: func(fs *pflag.FlagSet) {
 			fs.Bool("seed", false, "the input is an interchange seed file")
 			fs.Bool("raw", false, "store the input's bytes as a bar (bytes followed by 0x01)")
+			fs.String("ref", "", "also name the pin with this root, in the same commit (gc keeps it)")
 			AddDialectFlag(fs)
 			AddWaitFlag(fs)
 		},
@@ -162,8 +163,16 @@ func runPut(env *Env, args []string) error {
 	}
 	defer st.Close()
 	prog.Phase("hashing and writing")
-	c, err := st.PutPin(asPin(v))
+	b := st.NewBatch()
+	c, err := b.PutPin(asPin(v))
 	if err != nil {
+		return err
+	}
+	if ref, _ := env.Flags.GetString("ref"); ref != "" {
+		d, _ := merkle.DigestOf(c)
+		b.SetRef(ref, d)
+	}
+	if err := b.Commit(); err != nil {
 		return err
 	}
 	prog.Done()

@@ -132,9 +132,9 @@ type DB struct {
 	// mu guards the published view of the head and the fatal error.
 	mu struct {
 		sync.Mutex
-		h     head // copy of the last committed head
-		hcid  cid.Cid
-		fatal error // set when a commit failed: the database is unusable
+		h     head    // copy of the head as of the last durable group
+		hcid  cid.Cid // CID of the head pin in the store (last checkpoint)
+		fatal error   // set when a commit failed: the database is unusable
 	}
 }
 

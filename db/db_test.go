@@ -766,3 +766,54 @@ func TestCanceledInputNotLogged(t *testing.T) {
 		t.Fatalf("event %d", ev)
 	}
 }
+
+// TestCompactThenGC: after a compaction that drops history, garbage
+// collection keeps everything the database needs (the head reaches the
+// snapshot, the base and the remaining batches through child pins).
+func TestCompactThenGC(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t, false)
+	k := newMapKit(t)
+	const depth = 6
+	root := k.tree(depth, func(i int) plan.Value { return plan.N(uint64(i)) })
+	d, err := Create(ctx, st, "g", plan.A(k.M, root), CreateOptions{SnapshotEvery: -1, SnapshotBytes: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 40; i++ {
+		send(t, d, k.input(depth, (i*5)%64, plan.N(uint64(100+i))))
+	}
+	s := d.Status()
+	if s.SnapshotEvent == 0 {
+		t.Fatalf("the bytes policy took no snapshot: %+v", s)
+	}
+	send(t, d, k.input(depth, 1, plan.N(7)))
+	if err := d.Compact(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	before, _ := st.Stat()
+	gs, err := st.GC()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gs.DeadEntries == 0 {
+		t.Errorf("gc reclaimed nothing (%+v)", gs)
+	}
+	t.Logf("gc: %+v (pins before %d)", gs, before.Pins)
+	if err := st.Verify(func(p error) { t.Errorf("verify: %v", p) }); err != nil {
+		t.Fatal(err)
+	}
+	d, err = Open(ctx, st, "g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.ReplayVerify(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Entry 1 was written last with 7.
+	if out, _ := send(t, d, k.input(depth, 1, plan.N(8))); nat(t, out) != 7 {
+		t.Fatalf("entry 1 holds %s", plan.String(out))
+	}
+}

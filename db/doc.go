@@ -128,6 +128,13 @@
 // the next writer, which holds the store's writer lock (one writer process
 // per store, pagestore's flock).
 //
+// A journal record leaves out pins the store already holds. So a garbage
+// collection run in the same process while a database has un-checkpointed
+// batches could reclaim a stored pin that, so far, only such a batch
+// references (an input naming an unrooted pin by CID); close the database
+// (or call Snapshot, which checkpoints) before collecting. `pstore gc` in
+// another process cannot overlap: it needs the store's writer lock.
+//
 // Groups that trigger an automatic snapshot skip the journal: the snapshot,
 // the batch (with its "state after" digest) and the head go in one
 // page-store commit.

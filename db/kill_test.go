@@ -168,8 +168,10 @@ func TestKillDurability(t *testing.T) {
 }
 
 // checkAfterKill reopens the database and checks every acknowledged input
-// against the log, that the log holds only whole inputs of the child, and
-// that the state equals a fresh replay of the logged accepted inputs.
+// against the log (event, input, outcome, output), that the log holds each
+// input once and, per sender, a gapless prefix of what it sent (so nothing
+// unacknowledged is half there), and that the state equals a fresh replay
+// of exactly the logged accepted inputs.
 func checkAfterKill(t *testing.T, dir string, round int, acks []ack) {
 	t.Helper()
 	ctx := context.Background()
@@ -188,6 +190,7 @@ func checkAfterKill(t *testing.T, dir string, round int, acks []ack) {
 	defer d.Close()
 	logged := map[uint64]Entry{}
 	seen := map[uint64]bool{}
+	perSender := map[uint64]uint64{} // round*10+g -> inputs logged
 	var next uint64 = 1
 	for e, err := range d.Log(1) {
 		if err != nil {
@@ -209,6 +212,13 @@ func checkAfterKill(t *testing.T, dir string, round int, acks []ack) {
 		}
 		seen[n] = true
 		logged[e.Event] = e
+		// Each sender sends its inputs one after another: the logged
+		// inputs of one sender must be a gapless prefix 0, 1, 2, ...
+		sender, i := n/100_000, n%100_000
+		if i != perSender[sender] {
+			t.Fatalf("round %d: sender %d: input %d logged after %d inputs", round, sender, i, perSender[sender])
+		}
+		perSender[sender]++
 	}
 	for _, a := range acks {
 		e, ok := logged[a.event]

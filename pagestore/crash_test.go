@@ -40,6 +40,7 @@ func TestCrashChild(t *testing.T) {
 		fmt.Println("error", err)
 		os.Exit(1)
 	}
+	os.Stdout.WriteString("ready\n")
 	var head *plan.Pin
 	if d, err := s.Ref("head"); err == nil {
 		head = plan.NewPinRef(d, s)
@@ -108,6 +109,13 @@ func runCrashRounds(t *testing.T, rounds int, gc bool) {
 	seed := r.Int63()
 	t.Logf("seed %d", seed)
 	gcs := 0
+	// Create the store first: a child killed before its Open finished
+	// would otherwise leave no store to reopen.
+	s0, err := Open(dir, Options{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s0.Close()
 	for round := 0; round < rounds; round++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
 		cmd.Env = append(os.Environ(), "PSTORE_CRASH_DIR="+dir, fmt.Sprintf("PSTORE_CRASH_SEED=%d", seed+int64(round)))
@@ -123,14 +131,29 @@ func runCrashRounds(t *testing.T, rounds int, gc bool) {
 		}
 		var wg sync.WaitGroup
 		var lines []string
+		ready := make(chan struct{})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sc := bufio.NewScanner(out)
 			for sc.Scan() {
+				if sc.Text() == "ready" {
+					close(ready)
+				}
 				lines = append(lines, sc.Text())
 			}
 		}()
+		// The random delay starts once the child has opened the store (and
+		// run recovery), so that kills land while it commits even when the
+		// machine is slow to start processes.
+		// One round in five does not wait, to also kill children during
+		// Open and recovery (which must be idempotent).
+		if r.Intn(5) != 0 {
+			select {
+			case <-ready:
+			case <-time.After(30 * time.Second):
+			}
+		}
 		delay := 20 + r.Intn(150)
 		if gc {
 			delay = 50 + r.Intn(400)

@@ -202,6 +202,19 @@
 // commit record and retries. Disk space of unlinked files returns once
 // every process that mapped them has closed the store.
 //
+// # Performance notes
+//
+// Measured on the 2-core development machine (noisy: shared disk and CPU).
+// Checking reads with CRC-32C instead of BLAKE3 was chosen from the
+// numbers: 30 GB/s against 2.8 GB/s for 64 KiB pages; a zero-copy Get of a
+// 256 MiB nat runs at 2-12 GB/s depending on load, so re-hashing on every
+// load would cap it at 2.8 GB/s (Options.VerifyOnLoad does that). Chunking
+// is sequential (about 1.3 GB/s); hashing pages in parallel after chunking
+// gave 600 MB/s for split+hash, overlapping them (streamPages) 880 MB/s,
+// and Commit overlaps both with the writes. Writes of a large body go from
+// the caller's memory in runs (no copy), with sync_file_range every 32 MiB
+// so that the final fdatasync finds most pages already on their way.
+//
 // Pins not reachable from a ref are garbage: PutPin alone does not protect
 // a pin from GC.
 package pagestore

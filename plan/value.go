@@ -194,10 +194,11 @@ func (n Nat) Uint64s() []uint64 {
 		}
 		return []uint64{n.small}
 	}
-	var out []uint64
+	ws := n.big.Bits()
+	out := make([]uint64, 0, (len(ws)*bits.UintSize+63)/64)
 	var cur uint64
 	shift := 0
-	for _, w := range n.big.Bits() {
+	for _, w := range ws {
 		cur |= uint64(w) << shift
 		shift += bits.UintSize
 		if shift == 64 {

@@ -203,7 +203,11 @@ func (d *decoder) decode(holes []plan.Value) (plan.Value, error) {
 		}
 		return v, nil
 	}
-	if err := d.fragments(off*8, L, numFrags); err != nil {
+	fragments := d.fragments
+	if d.conv != Body {
+		fragments = d.fragmentsPlain
+	}
+	if err := fragments(off*8, L, numFrags); err != nil {
 		return nil, err
 	}
 	last := L + numFrags - 1
@@ -395,4 +399,162 @@ func (d *decoder) bodySpine(f *spineFrame, fragRoot bool, fi uint64) (plan.Value
 		law = d.newApp(law, args[3:])
 	}
 	return law, nil
+}
+
+// peekBits returns the bits of data from bit pos on, least significant
+// first; at least 57 of them are valid (zeros past the end of the data).
+func peekBits(data []byte, pos uint64) uint64 {
+	i := pos >> 3
+	if i+8 <= uint64(len(data)) {
+		return binary.LittleEndian.Uint64(data[i:]) >> (pos & 7)
+	}
+	var w uint64
+	for k := uint64(0); i+k < uint64(len(data)); k++ {
+		w |= uint64(data[i+k]) << (8 * k)
+	}
+	return w >> (pos & 7)
+}
+
+// plainFrame is an open spine in fragmentsPlain: its app node is already
+// built, and args is the part of its argument list still to be filled.
+type plainFrame struct {
+	app  *plan.App
+	args []plan.Value
+}
+
+// plainSlab is the most app nodes or argument slots allocated at once
+// before the data has proved that it holds that many (about 8 bytes of
+// memory per byte of input; see fragmentsPlain).
+func (d *decoder) plainSlab() uint64 { return max(uint64(len(d.data))/2, slabSize) }
+
+// fragmentsPlain is fragments for the conventions that need no spine
+// rewriting (all but Body): each spine's app node and argument list are
+// made when its head is read and filled in place, so a leaf costs one
+// table load and one store.
+//
+// Memory comes in few large slabs rather than many small ones: far fewer
+// allocations, and far fewer garbage collections during the decode (each
+// of which would rescan the nodes decoded so far). A leaf takes at least
+// W_0+1 bits, so the tree holds at most leafBound leaves, hence at most
+// leafBound argument slots and app nodes; the first slabs get that many
+// (when it is a small multiple of the input, which it is for any real
+// tree: bits per leaf vary little) and later ones double what was given
+// so far, so a hostile input cannot make the decoder reserve much more
+// than it has shown it needs.
+func (d *decoder) fragmentsPlain(pos, L, numFrags uint64) error {
+	data := d.data
+	end := uint64(len(data)) * 8
+	leafBound := (end - pos) / (uint64(bitwidth(L-1)) + 1)
+	var (
+		argsFree  []plan.Value
+		appsFree  []plan.App
+		argsGiven uint64
+		appsGiven uint64
+	)
+	stack := make([]plainFrame, 0, 64)
+	var pending uint64 // unfilled argument slots on the stack
+	table := d.table
+
+	for fi := uint64(0); fi < numFrags; fi++ {
+		limit := L + fi
+		W := bitwidth(limit - 1)
+		if W > 56 {
+			return corruptf("fragment %d: table of %d entries is too large", fi, limit)
+		}
+		w64 := uint64(W)
+		mask := uint64(1)<<W - 1
+		fragStart := pos
+		implicit := uint64(1)
+		stack = stack[:0]
+		pending = 0
+		for {
+			// One tree: a run of k ones, then the head leaf, then k
+			// argument trees.
+			k := implicit
+			implicit = 0
+			var idx uint64
+			w := peekBits(data, pos)
+			if run := uint64(bits.TrailingZeros64(^w)); run+w64 < 57 {
+				// Common case: the run, its 0 and the index are in w.
+				k += run
+				idx = w >> (run + 1) & mask
+				pos += run + 1 + w64
+			} else {
+				for {
+					run := uint64(bits.TrailingZeros64(^w))
+					if run < 57 {
+						k += run
+						pos += run + 1
+						break
+					}
+					k += 57
+					pos += 57
+					if pos > end {
+						break
+					}
+					w = peekBits(data, pos)
+				}
+				idx = peekBits(data, pos) & mask
+				pos += w64
+			}
+			if pos > end {
+				return corruptf("fragment %d (starting at bit %d) runs past the end of the data (%d bytes)", fi, fragStart, len(data))
+			}
+			if idx >= limit {
+				return corruptf("fragment %d at bit %d: index %d, but only %d table entries", fi, pos-w64, idx, limit)
+			}
+			if k != 0 {
+				// Every unfilled argument slot needs a leaf (W+1 bits)
+				// or more, except the one slot per open spine that the
+				// spine itself is filling: check before allocating.
+				pending += k
+				if need := pending - uint64(len(stack)); need > (end-pos)/(w64+1) {
+					return corruptf("fragment %d at bit %d: %d more leaves needed than the data can hold", fi, pos, need)
+				}
+				if k > uint64(len(argsFree)) {
+					n := max(k, min(leafBound, d.plainSlab()), argsGiven)
+					argsFree = make([]plan.Value, n)
+					argsGiven += n
+				}
+				if len(appsFree) == 0 {
+					n := max(min(leafBound/2+1, d.plainSlab()), appsGiven)
+					appsFree = make([]plan.App, n)
+					appsGiven += n
+				}
+				app := &appsFree[0]
+				appsFree = appsFree[1:]
+				app.Fun = table[idx]
+				app.Args = argsFree[:k:k]
+				stack = append(stack, plainFrame{app: app, args: app.Args})
+				argsFree = argsFree[k:]
+				continue
+			}
+			// A leaf argument: deliver it to the innermost open spine,
+			// closing finished ones.
+			v := table[idx]
+			pending -= 1
+			top := len(stack) - 1
+			for {
+				f := &stack[top]
+				f.args[0] = v
+				f.args = f.args[1:]
+				if len(f.args) != 0 {
+					break
+				}
+				v = f.app
+				if top == 0 {
+					break
+				}
+				top--
+				pending--
+			}
+			stack = stack[:top+1]
+			if len(stack[top].args) == 0 {
+				table = append(table, v)
+				break
+			}
+		}
+	}
+	d.table = table
+	return nil
 }

@@ -624,20 +624,42 @@ func (f *fetchState) verifier() {
 
 func (f *fetchState) verify(i int) error {
 	e := &f.l.pins[i]
+	if debugTiming && e.size > 1<<20 {
+		t0 := time.Now()
+		defer func() {
+			fmt.Fprintf(os.Stderr, "verify %d bytes: %v (ends at %v)\n", e.size, time.Since(t0), time.Now().Format("15:04:05.000"))
+		}()
+	}
 	f.mu.Lock()
 	body := f.bodies[i].buf
 	f.mu.Unlock()
 	c := merkle.CIDOf(e.d)
-	for j, p := range e.pages {
-		if merkle.HashBytes(body[e.pageOff[j]:e.pageOff[j+1]]) != p.Digest {
-			return fmt.Errorf("%w: page %d (%s) of pin %s does not match its CID", ErrCorrupt, j, merkle.PageCIDOf(p.Digest), c)
+	// The hashes and the canonical-form check are independent; on a large
+	// body each takes a while, so they run side by side.
+	hashErr := make(chan error, 1)
+	go func() {
+		for j, p := range e.pages {
+			if merkle.HashBytes(body[e.pageOff[j]:e.pageOff[j+1]]) != p.Digest {
+				hashErr <- fmt.Errorf("%w: page %d (%s) of pin %s does not match its CID", ErrCorrupt, j, merkle.PageCIDOf(p.Digest), c)
+				return
+			}
 		}
+		if err := merkle.Verify(c, body); err != nil {
+			hashErr <- fmt.Errorf("%w: %w", ErrCorrupt, err)
+			return
+		}
+		hashErr <- nil
+	}()
+	tc := time.Now()
+	canonErr := merkle.CheckCanonical(body)
+	if debugTiming && e.size > 1<<20 {
+		fmt.Fprintf(os.Stderr, "canonical %v\n", time.Since(tc))
 	}
-	if err := merkle.Verify(c, body); err != nil {
-		return fmt.Errorf("%w: %w", ErrCorrupt, err)
+	if err := <-hashErr; err != nil {
+		return err
 	}
-	if err := merkle.CheckCanonical(body); err != nil {
-		return fmt.Errorf("%w: pin %s: %w", ErrCorrupt, c, err)
+	if canonErr != nil {
+		return fmt.Errorf("%w: pin %s: %w", ErrCorrupt, c, canonErr)
 	}
 	children, err := merkle.ChildDigests(body)
 	if err != nil {
@@ -714,9 +736,13 @@ func (f *fetchState) committer() {
 		if len(batch) == 0 {
 			continue
 		}
+		t0 := time.Now()
 		if err := f.dst.PutBodies(batch); err != nil {
 			f.finish(fmt.Errorf("torrent: storing %d fetched pins: %w", len(batch), err))
 			return
+		}
+		if debugTiming {
+			fmt.Fprintf(os.Stderr, "commit %d bodies: %v (ends at %v)\n", len(batch), time.Since(t0), time.Now().Format("15:04:05.000"))
 		}
 		f.committed.Add(int64(len(batch)))
 		f.mu.Lock()
@@ -735,8 +761,9 @@ func (f *fetchState) committer() {
 	}
 }
 
-
 func usefulRead(t *atorrent.Torrent) int64 {
 	s := t.Stats()
 	return s.BytesReadUsefulData.Int64()
 }
+
+var debugTiming = os.Getenv("PSTORE_TTIMING") != ""

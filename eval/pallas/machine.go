@@ -47,10 +47,8 @@ type machine struct {
 	pins map[*plan.Pin]*node
 	apps map[*plan.App]*node
 
-	rb       readback // reused by opcodes 0 and 4
-	slab     []node   // see newNode
-	slabLast int
-	jc       JetCall // reused by jet calls
+	rb readback // reused by opcodes 0 and 4
+	jc JetCall  // reused by jet calls
 
 	stopErr error // set when stopped by budget or context
 }

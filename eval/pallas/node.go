@@ -128,32 +128,13 @@ func (m *machine) natNode(n plan.Nat) *node {
 	return x
 }
 
-// slabSize is how many nodes newNode allocates at once. Allocating nodes
-// in small slabs cuts allocation calls (and GC work) per step several
-// times; the price is that a slab stays alive while any of its nodes does,
-// so memory is bounded by slabSize times the live graph in the worst
-// case (in practice nodes die young and together). With 32 the hot loop
-// of the mul benchmark ran about 1.3x faster than with one allocation per
-// node.
-const slabSize = 32
-
-func (m *machine) newNode() *node {
-	if len(m.slab) == 0 {
-		// Start small (tiny evaluations are common: jetted calls) and
-		// double up to slabSize.
-		k := 2 * m.slabLast
-		if k < 4 {
-			k = 4
-		} else if k > slabSize {
-			k = slabSize
-		}
-		m.slabLast = k
-		m.slab = make([]node, k)
-	}
-	n := &m.slab[0]
-	m.slab = m.slab[1:]
-	return n
-}
+// newNode allocates a node. Allocating nodes in slabs of 32 (one
+// make([]node, 32) per 32 nodes) was tried and rejected: it cut allocation
+// calls 25x but was no faster (8 to 10 ms of process CPU time per
+// (<mul.seed> 30 40) without jets either way), and a slab stays alive
+// while any of its nodes does, which breaks "memory bounded by the live
+// graph".
+func (m *machine) newNode() *node { return &node{} }
 
 // lawInfo is a law known to the machine: the immutable plan.Law and its
 // compiled body (built on first application).

@@ -3,6 +3,7 @@ package pallas
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"pstore/eval"
 	"pstore/plan"
@@ -25,7 +26,8 @@ func (Evaluator) Dialect() string { return "pallas" }
 
 // Eval evaluates v (see eval.Evaluator). On a budget or context stop the
 // error is an *eval.StoppedError whose Residual is the graph read back
-// (black holes restored to their thunks).
+// (black holes restored to their thunks). Options.Trace, when set, gets one
+// line when the evaluation fails or stops.
 func (Evaluator) Eval(ctx context.Context, v plan.Value, opts eval.Options) (eval.Result, error) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -34,6 +36,14 @@ func (Evaluator) Eval(ctx context.Context, v plan.Value, opts eval.Options) (eva
 	root := m.wrap(v)
 	r, err := m.run(root, !opts.WHNF)
 	if err != nil {
+		if opts.Trace != nil {
+			cause := err
+			if errors.Is(err, errStop) {
+				cause = m.stopErr
+			}
+			opts.Trace(fmt.Sprintf("pallas: %v after %d steps (%d law calls, %d jet calls, %d pins loaded)",
+				cause, m.stats.Steps, m.stats.LawCalls, m.stats.JetCalls, m.stats.PinsLoaded))
+		}
 		if errors.Is(err, errStop) {
 			return eval.Result{Stats: m.stats}, &eval.StoppedError{
 				Cause:    m.stopErr,

@@ -30,15 +30,15 @@ func mustEval(t testing.TB, src string) plan.Value {
 // Examples from the text of PLAN4.md that are not lines of cases.tsv.
 func TestSpecExamples(t *testing.T) {
 	ok := []struct{ in, want string }{
-		{`(<{"Add" 2 0}> 3 4)`, `7`},                    // 7: jet matched by name and arity
-		{`({"Add" 2 0} 3 4)`, `{"Add" 2 0}`},             // unpinned: no jet
-		{`(<{"Dec" 1 0}> (1 2))`, `0`},                   // Dec casts
-		{`(<{"Dec" 1 0}> 0)`, `0`},                       //
-		{`(<{"Sub" 2 0}> 2 5)`, `0`},                     //
-		{`(<1> 0 1 (0 (1 (<2> 1))) 0)`, `(1 2)`},         // Force
-		{`(<5>)`, `<5>`},                                 // a pinned nat alone is a value
-		{`(<{"Trace" 2 0}> (<2> 1) (<2> 5))`, `6`},       //
-		{`((<{"K" 2 1}> <2>) 5)`, `<2>`},                 //
+		{`(<{"Add" 2 0}> 3 4)`, `7`},               // 7: jet matched by name and arity
+		{`({"Add" 2 0} 3 4)`, `{"Add" 2 0}`},       // unpinned: no jet
+		{`(<{"Dec" 1 0}> (1 2))`, `0`},             // Dec casts
+		{`(<{"Dec" 1 0}> 0)`, `0`},                 //
+		{`(<{"Sub" 2 0}> 2 5)`, `0`},               //
+		{`(<1> 0 1 (0 (1 (<2> 1))) 0)`, `(1 2)`},   // Force
+		{`(<5>)`, `<5>`},                           // a pinned nat alone is a value
+		{`(<{"Trace" 2 0}> (<2> 1) (<2> 5))`, `6`}, //
+		{`((<{"K" 2 1}> <2>) 5)`, `<2>`},           //
 		{`(<3> 1 2 3 4 <2> 0x10000000000000000)`, `18446744073709551616`},
 		{`(<{"Mul" 2 0}> 0x10000000000000000 3)`, `55340232221128654848`},
 		{`(<{"Div" 2 0}> 7 2)`, `3`},

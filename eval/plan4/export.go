@@ -72,7 +72,13 @@ func (m *machine) exportGraph(root *node, cut bool) (plan.Value, bool) {
 				copy(args, parts[1:])
 				v := plan.Value(plan.NewAppShared(parts[0], args))
 				vals = vals[:len(vals)-k]
-				memo[n] = v
+				if n.flags&fNF != 0 {
+					// An NF node keeps its exported value (it never
+					// changes again), which also shares it.
+					n.ext = v
+				} else {
+					memo[n] = v
+				}
 				if cut {
 					delete(onPath, n)
 				}

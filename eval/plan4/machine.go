@@ -43,9 +43,11 @@ type machine struct {
 	slots  []*node // scratch: the slots of the law being instantiated
 	vstk   []*node // scratch: the instantiation value stack
 	buf    []*node // scratch: gathered arguments
+	cbuf   [3]*node // scratch: the arguments of a case branch
 
 	pinMemo map[*plan.Pin]*node
 	lawMemo map[*plan.Law]*node
+	appMemo map[*plan.App]*node // input thunks
 
 	opts   eval.Options
 	jets   bool
@@ -58,6 +60,19 @@ type machine struct {
 	// stopX / stopV: when stopped, the node that was about to be
 	// evaluated, or the value that was being returned to the top frame.
 	stopX, stopV *node
+
+	// A pending tail application (see applyLater): f to args.
+	pf    *node
+	pargs []*node
+	pvol  bool
+}
+
+// applyLater asks the loop to apply the WHNF value f to args. Helpers
+// that end in a tail call use it instead of calling apply themselves, so
+// a chain of tail calls runs in the loop, not on the Go stack.
+func (m *machine) applyLater(f *node, args []*node, volatile bool) (x, v *node, err error) {
+	m.pf, m.pargs, m.pvol = f, args, volatile
+	return nil, nil, nil
 }
 
 func newMachine(opts eval.Options) *machine {
@@ -66,8 +81,10 @@ func newMachine(opts eval.Options) *machine {
 
 func (m *machine) push(f frame) { m.frames = append(m.frames, f) }
 
+// pop drops the top frame. It does not clear it (that would cost a write
+// barrier per pop); run clears the whole stack when it returns, so stale
+// frames keep nothing alive past an evaluation.
 func (m *machine) pop() {
-	m.frames[len(m.frames)-1] = frame{}
 	m.frames = m.frames[:len(m.frames)-1]
 }
 
@@ -90,6 +107,9 @@ func (m *machine) run(x *node, nf bool) (*node, error) {
 		m.push(frame{op: opNF1})
 	}
 	v, err := m.loop(x, base)
+	if err != errStopped {
+		defer func() { clear(m.frames[len(m.frames):cap(m.frames)]) }()
+	}
 	if err == errDepth {
 		m.unwind(base)
 		return nil, &eval.StoppedError{Cause: m.stop, Steps: m.stats.Steps}
@@ -201,11 +221,11 @@ func (m *machine) loop(x *node, base int) (v *node, err error) {
 					m.stopV = v
 					return nil, err
 				}
+				n := f.n
 				m.pop()
-				if v.k == kNat {
-					v = incNode(v)
-				} else {
-					v = smallNats[1]
+				v = incValue(v)
+				if n != nil {
+					update(n, v)
 				}
 				continue
 			case opCase:
@@ -244,6 +264,12 @@ func (m *machine) loop(x *node, base int) (v *node, err error) {
 			default:
 				panic("plan4: bad frame")
 			}
+			for x == nil && v == nil && err == nil {
+				// A pending tail application.
+				f, a, vol := m.pf, m.pargs, m.pvol
+				m.pf, m.pargs = nil, nil
+				x, v, err = m.apply(f, a, nil, vol)
+			}
 			if err != nil {
 				if err == errStopped {
 					m.stopX, m.stopV = x, v
@@ -271,6 +297,14 @@ func update(n, v *node) {
 		return
 	}
 	n.k, n.fun, n.args, n.ext, n.flags = kInd, v, nil, nil, 0
+}
+
+// incValue is <2> on a WHNF value: x+1, or 1 for a non-nat.
+func incValue(v *node) *node {
+	if v.k != kNat {
+		return smallNats[1]
+	}
+	return incNode(v)
 }
 
 func incNode(v *node) *node {
@@ -389,10 +423,12 @@ func (m *machine) apply(f *node, args []*node, n *node, volatile bool) (x, v *no
 	}
 	r := int(arity)
 	var callArgs []*node
+	cvol := volatile // callArgs is scratch
 	if pre == 0 && !transparent {
 		callArgs = args[:r]
 	} else {
 		callArgs = m.gather(f, args, r)
+		cvol = true
 	}
 	// Steps are counted when a call completes: a law call and a jet whose
 	// arguments are already values complete here; a primitive or a jet
@@ -416,9 +452,6 @@ func (m *machine) apply(f *node, args []*node, n *node, volatile bool) (x, v *no
 			return nil, f, err
 		}
 	}
-	if pre != 0 || transparent {
-		volatile = false
-	}
 	rest := args[r-pre:]
 	if len(rest) > 0 {
 		if n != nil {
@@ -434,7 +467,7 @@ func (m *machine) apply(f *node, args []*node, n *node, volatile bool) (x, v *no
 		m.stats.LawCalls++
 		if jet != jNone {
 			m.stats.JetCalls++
-			return m.callJet(jet, self, callArgs, volatile)
+			return m.callJet(jet, self, callArgs, cvol)
 		}
 		return m.callLaw(law, self, callArgs)
 	}
@@ -452,14 +485,37 @@ func (m *machine) apply(f *node, args []*node, n *node, volatile bool) (x, v *no
 		m.push(frame{op: opNF1})
 		return callArgs[0], nil, nil
 	case 1:
-		m.push(frame{op: opLaw, args: ownArgs(callArgs, volatile)})
+		m.push(frame{op: opLaw, args: ownArgs(callArgs, cvol)})
 		m.push(frame{op: opNF1})
 		return callArgs[2], nil, nil
 	case 2:
-		m.push(frame{op: opInc})
+		// Fast path: the argument is already a value.
+		if a := m.deref(callArgs[0]); isWHNF(a) {
+			if err := m.step(); err != nil {
+				m.push(frame{op: opInc})
+				return nil, a, err
+			}
+			return nil, incValue(a), nil
+		}
+		// Fold the update of the node into the Inc frame (one frame a
+		// level for deep (<2> (<2> ...)) chains).
+		if t := len(m.frames) - 1; n != nil && len(rest) == 0 && t >= 0 && m.frames[t].op == opUpdate && m.frames[t].n == n {
+			m.frames[t].op = opInc
+		} else {
+			m.push(frame{op: opInc})
+		}
 		return callArgs[0], nil, nil
 	default:
-		m.push(frame{op: opCase, args: ownArgs(callArgs, volatile)})
+		// Fast path: the examined value is already a value; dispatch
+		// without a frame (the branches are only read, not kept).
+		if o := m.deref(callArgs[5]); isWHNF(o) {
+			if err := m.step(); err != nil {
+				m.push(frame{op: opCase, args: ownArgs(callArgs, cvol)})
+				return nil, o, err
+			}
+			return m.dispatch(callArgs, o)
+		}
+		m.push(frame{op: opCase, args: ownArgs(callArgs, cvol)})
 		return callArgs[5], nil, nil
 	}
 }
@@ -485,11 +541,12 @@ func (m *machine) gather(f *node, args []*node, r int) []*node {
 		}
 		break
 	}
-	out := make([]*node, 0, r)
+	out := m.buf[:0]
 	for i := len(chunks) - 1; i >= 0; i-- {
 		out = append(out, chunks[i]...)
 	}
 	out = append(out, args...)
+	m.buf = out
 	return out[:r:r]
 }
 
@@ -548,7 +605,7 @@ func (m *machine) callLaw(law, self *node, args []*node) (x, v *node, err error)
 	targs := stk[1:]
 	if head.k != kApp || head.flags&fWHNF != 0 {
 		// The head is already a value: apply it directly.
-		return m.apply(head, targs, nil, true)
+		return m.applyLater(head, targs, true)
 	}
 	m.push(frame{op: opApply, args: ownArgs(targs, true)})
 	return head, nil, nil
@@ -561,19 +618,28 @@ func (m *machine) caseOf(f *frame, v *node) (x, r *node, err error) {
 	}
 	a := f.args
 	m.pop()
+	return m.dispatch(a, v)
+}
+
+// dispatch selects the branch of <3> p l a z m for the examined value v
+// (a[5] is not read).
+func (m *machine) dispatch(a []*node, v *node) (x, r *node, err error) {
 	switch v.k {
 	case kPin:
 		it, err := m.pinItem(v)
 		if err != nil {
 			return nil, nil, err
 		}
-		return m.tailCall(a[0], []*node{it})
+		m.cbuf[0] = it
+		return m.tailCall(a[0], m.cbuf[:1])
 	case kLaw:
 		li := v.ext.(*lawInfo)
-		return m.tailCall(a[1], []*node{natNodeOf(li.name), natNodeOf(li.arityN), li.body})
+		m.cbuf[0], m.cbuf[1], m.cbuf[2] = natNodeOf(li.name), natNodeOf(li.arityN), li.body
+		return m.tailCall(a[1], m.cbuf[:3])
 	case kApp:
 		hd, last := splitLast(v)
-		return m.tailCall(a[2], []*node{hd, last})
+		m.cbuf[0], m.cbuf[1] = hd, last
+		return m.tailCall(a[2], m.cbuf[:2])
 	default: // nat
 		if isSmall(v) && v.w == 0 {
 			return a[3], nil, nil
@@ -584,7 +650,8 @@ func (m *machine) caseOf(f *frame, v *node) (x, r *node, err error) {
 		} else {
 			d = bigNatNode(new(big.Int).Sub(bigOf(v), big.NewInt(1)))
 		}
-		return m.tailCall(a[4], []*node{d})
+		m.cbuf[0] = d
+		return m.tailCall(a[4], m.cbuf[:1])
 	}
 }
 
@@ -600,13 +667,13 @@ func splitLast(v *node) (*node, *node) {
 	return h, last
 }
 
-// tailCall evaluates (f args...).
+// tailCall evaluates (f args...); args is scratch (m.cbuf).
 func (m *machine) tailCall(f *node, args []*node) (x, v *node, err error) {
 	f = m.deref(f)
 	if f.k != kApp || f.flags&fWHNF != 0 {
-		return m.apply(f, args, nil, false)
+		return m.applyLater(f, args, true)
 	}
-	m.push(frame{op: opApply, args: args})
+	m.push(frame{op: opApply, args: ownArgs(args, true)})
 	return f, nil, nil
 }
 

@@ -15,13 +15,13 @@ import (
 type kind uint8
 
 const (
-	kNat kind = iota // w, or ext.(*big.Int) when >= 2^64
-	kPin             // fun: contents (nil until loaded); w: jet id; ext: *pinInfo or nil
-	kLaw             // ext: *lawInfo
-	kApp             // fun applied to args (len(args) >= 1); ext: the plan.Value an NF node came from
-	kHole            // a let that is an alias of itself: evaluating it is a loop
-	kInd             // fun: the node this one was overwritten with
-	kVal             // ext: a plan.Value not converted yet (lazy conversion of inputs)
+	kNat  kind = iota // w, or ext.(*big.Int) when >= 2^64
+	kPin              // fun: contents (nil until loaded); w: jet id; ext: *pinInfo or nil
+	kLaw              // ext: *lawInfo
+	kApp              // fun applied to args (len(args) >= 1); ext: the plan.Value an NF node came from
+	kHole             // a let that is an alias of itself: evaluating it is a loop
+	kInd              // fun: the node this one was overwritten with
+	kVal              // ext: a plan.Value not converted yet (lazy conversion of inputs)
 )
 
 const (
@@ -55,7 +55,7 @@ type lawInfo struct {
 	// never be saturated.
 	arityOK bool
 	body    *node
-	code    *lawCode   // compiled on first call
+	code    *lawCode  // compiled on first call
 	src     *plan.Law // the input law, if any
 	out     *plan.Law // the exported law, once built
 }
@@ -214,6 +214,17 @@ func (m *machine) convert(n *node) {
 		li.setArity(x.Arity)
 		n.k, n.flags, n.ext = kLaw, fWHNF|fNF, li
 	case *plan.App:
+		if !nf {
+			// The same input thunk twice is one thunk: share it.
+			if o, ok := m.appMemo[x]; ok {
+				n.k, n.fun, n.ext, n.flags = kInd, o, nil, 0
+				return
+			}
+			if m.appMemo == nil {
+				m.appMemo = map[*plan.App]*node{}
+			}
+			m.appMemo[x] = n
+		}
 		n.k = kApp
 		n.fun = valNode(x.Fun, nf)
 		n.args = make([]*node, len(x.Args))

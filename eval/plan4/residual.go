@@ -41,6 +41,11 @@ func (m *machine) residual() plan.Value {
 			e = n
 		case opInc:
 			e = mkApp(opPins[2], []*node{e})
+			if n := f.n; n != nil {
+				n.flags &^= fBusy
+				n.k, n.fun, n.args, n.ext, n.flags = kInd, e, nil, nil, 0
+				e = n
+			}
 		case opCase:
 			e = mkApp(opPins[3], []*node{f.args[0], f.args[1], f.args[2], f.args[3], f.args[4], e})
 		case opPin:

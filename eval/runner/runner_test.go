@@ -110,11 +110,11 @@ func TestEchoAndChunks(t *testing.T) {
 func TestOutputs(t *testing.T) {
 	for name, e := range evaluators() {
 		for _, c := range []struct{ out, want string }{
-			{"0", ""},                 // empty output
-			{"0x41", ""},              // one byte: nothing, not even a newline
-			{"0x0a41", "A\n"},         // "A" + terminator
-			{"0x0100", "\x00\n"},      // a NUL content byte
-			{`"hi!"`, "hi\n"},         // the top byte is dropped
+			{"0", ""},            // empty output
+			{"0x41", ""},         // one byte: nothing, not even a newline
+			{"0x0a41", "A\n"},    // "A" + terminator
+			{"0x0100", "\x00\n"}, // a NUL content byte
+			{`"hi!"`, "hi\n"},    // the top byte is dropped
 		} {
 			out, _, _, err := run(t, e, konst(c.out), "x\ny\n", runner.Options{})
 			if err != nil {
