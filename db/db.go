@@ -372,11 +372,6 @@ func (d *DB) syncer() {
 				}
 			}
 		}
-		d.inflight.Add(-int64(len(recs)))
-		select {
-		case d.idle <- struct{}{}:
-		default:
-		}
 		for _, jb := range jobs {
 			for _, a := range jb.answers {
 				if err != nil {
@@ -388,6 +383,14 @@ func (d *DB) syncer() {
 			if jb.barrier != nil {
 				close(jb.barrier)
 			}
+		}
+		// Answer first, then say idle: the writer then gives the senders
+		// just answered a moment to send again before it closes the next
+		// group.
+		d.inflight.Add(-int64(len(recs)))
+		select {
+		case d.idle <- struct{}{}:
+		default:
 		}
 	}
 }
@@ -654,31 +657,9 @@ func (d *DB) loop() {
 				continue
 			}
 			d.applyReq(&ob, r)
-			// Senders answered by the previous commit are about to send
-			// again; yielding a few times lets them join this group
-			// instead of forming a small one of their own.
-			for spins := 0; spins < 4 && len(ob.inputs) < maxBatch; spins++ {
-				n := len(ob.inputs)
-			drain:
-				for len(ob.inputs) < maxBatch {
-					select {
-					case r := <-d.reqs:
-						if r.kind != reqSend {
-							d.flush(&ob)
-							d.control(r)
-							break drain
-						}
-						d.applyReq(&ob, r)
-					default:
-						break drain
-					}
-				}
-				if len(ob.inputs) == n && spins > 0 {
-					break
-				}
-				runtime.Gosched()
-			}
+			d.gather(&ob)
 		case <-d.idle:
+			d.gather(&ob)
 		case <-d.timer.C:
 			d.flush(&ob)
 			d.checkpoint()
@@ -689,6 +670,34 @@ func (d *DB) loop() {
 			<-d.syncDone
 			return
 		}
+	}
+}
+
+// gather takes the requests already waiting into the open group. Senders
+// answered by the previous commit are about to send again; yielding a few
+// times lets them join this group instead of forming a small one of their
+// own (a group's sync costs the same whatever its size).
+func (d *DB) gather(ob *openBatch) {
+	for spins := 0; spins < 4 && len(ob.inputs) < maxBatch; spins++ {
+		n := len(ob.inputs)
+	drain:
+		for len(ob.inputs) < maxBatch {
+			select {
+			case r := <-d.reqs:
+				if r.kind != reqSend {
+					d.flush(ob)
+					d.control(r)
+					break drain
+				}
+				d.applyReq(ob, r)
+			default:
+				break drain
+			}
+		}
+		if len(ob.inputs) == n && spins > 0 {
+			break
+		}
+		runtime.Gosched()
 	}
 }
 

@@ -300,3 +300,21 @@ func TestRunawayRecursion(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestWHNF(t *testing.T) {
+	// WHNF leaves the arguments alone.
+	v, err := evalStr(t, `(0 (<2> 1) ({"L" 1 (1 2 2)} 0))`, eval.Options{WHNF: true})
+	if err != nil || !plan.Equal(v, parseExpr(t, `(0 (<2> 1) ({"L" 1 (1 2 2)} 0))`)) {
+		t.Fatalf("whnf: %v %v", v, err)
+	}
+	// A cyclic WHNF value comes back as a let graph with the same normal
+	// form prefix: xs = (0 1 xs); its head is (0 1 ...).
+	v, err = evalStr(t, `({"L" 1 (1 (0 (0 (0 0) 1) 2) 2)} 7)`, eval.Options{WHNF: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Evaluator{}.Eval(context.Background(), plan.A(parseExpr(t, `<Ix.seed>`), plan.N(0), v), eval.Options{})
+	if err != nil || !plan.Equal(r.Value, plan.N(7)) {
+		t.Fatalf("cyclic whnf: %s -> %v %v", plan.String(v), r.Value, err)
+	}
+}

@@ -40,9 +40,9 @@ type frame struct {
 // machine is one evaluation's heap and stacks. It is used by one goroutine.
 type machine struct {
 	frames []frame
-	slots  []*node // scratch: the slots of the law being instantiated
-	vstk   []*node // scratch: the instantiation value stack
-	buf    []*node // scratch: gathered arguments
+	slots  []*node  // scratch: the slots of the law being instantiated
+	vstk   []*node  // scratch: the instantiation value stack
+	buf    []*node  // scratch: gathered arguments
 	cbuf   [3]*node // scratch: the arguments of a case branch
 
 	pinMemo map[*plan.Pin]*node
@@ -108,7 +108,7 @@ func (m *machine) run(x *node, nf bool) (*node, error) {
 	}
 	v, err := m.loop(x, base)
 	if err != errStopped {
-		defer func() { clear(m.frames[len(m.frames):cap(m.frames)]) }()
+		defer m.clearScratch()
 	}
 	if err == errDepth {
 		m.unwind(base)
@@ -118,6 +118,17 @@ func (m *machine) run(x *node, nf bool) (*node, error) {
 		m.unwind(base)
 	}
 	return v, err
+}
+
+// clearScratch drops the stale pointers left in the stacks' spare
+// capacity, so they keep no garbage alive after an evaluation.
+func (m *machine) clearScratch() {
+	clear(m.frames[len(m.frames):cap(m.frames)])
+	clear(m.slots[:cap(m.slots)])
+	clear(m.vstk[:cap(m.vstk)])
+	clear(m.buf[:cap(m.buf)])
+	m.cbuf = [3]*node{}
+	m.pf, m.pargs = nil, nil
 }
 
 // unwind drops the frames above base after an error, clearing the black

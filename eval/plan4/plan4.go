@@ -37,6 +37,14 @@ func (Evaluator) Eval(ctx context.Context, v plan.Value, opts eval.Options) (eva
 	if err != nil {
 		return eval.Result{Stats: m.stats}, m.wrapErr(err)
 	}
+	if opts.WHNF {
+		// Below a WHNF value there may be thunks, shared or cyclic:
+		// write it plainly when it is a tree, else as a let graph.
+		if v, cyclic := m.exportGraph(r, true); !cyclic {
+			return eval.Result{Value: v, Stats: m.stats}, nil
+		}
+		return eval.Result{Value: m.writeGraph(r), Stats: m.stats}, nil
+	}
 	return eval.Result{Value: m.export(r), Stats: m.stats}, nil
 }
 
