@@ -39,6 +39,10 @@ type Config struct {
 	Command string
 	// Progress receives progress lines (nil: none).
 	Progress io.Writer
+	// Executable, when set, is the pstore binary: each suite then runs in
+	// a fresh child process `Executable bench SUITE --in-process ...`
+	// (see runChild). Empty: every suite runs in this process.
+	Executable string
 }
 
 // Suite is one group of figures.
@@ -189,7 +193,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		r.rep.Suites = append(r.rep.Suites, s.Name)
 		r.logf("start: %s", s.Desc)
 		t0 := time.Now()
-		if err := s.run(r); err != nil {
+		run := s.run
+		if cfg.Executable != "" {
+			run = func(r *runner) error { return r.runChild(s) }
+		}
+		if err := run(r); err != nil {
 			if ctx.Err() != nil {
 				return r.rep, ctx.Err()
 			}

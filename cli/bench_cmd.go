@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -24,6 +25,7 @@ func init() {
 			fs.Bool("big", false, "load suite: add a 10 GB store")
 			fs.Int("runs", 0, "repeated runs per point (default 3 quick, 5 full)")
 			fs.String("workdir", "", "where the stores are built (default OUT/work; removed at the end)")
+			fs.Bool("in-process", false, "run every suite in this process (default: each suite in a fresh child process, so a crash costs one suite)")
 			// Tiny sizes, for the harness's own test (also PSTORE_BENCH_TINY=1).
 			fs.Bool("tiny", false, "tiny sizes (tests only)")
 			_ = fs.MarkHidden("tiny")
@@ -40,6 +42,17 @@ func runBench(env *Env, args []string) error {
 	runs, _ := fs.GetInt("runs")
 	tiny, _ := fs.GetBool("tiny")
 	work, _ := fs.GetString("workdir")
+	inProcess, _ := fs.GetBool("in-process")
+	if env.Getenv("PSTORE_BENCH_INPROC") == "1" {
+		inProcess = true
+	}
+	exe := ""
+	if !inProcess {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return fmt.Errorf("finding the pstore binary for the suites' child processes: %w (use --in-process)", err)
+		}
+	}
 	if env.Getenv("PSTORE_BENCH_TINY") == "1" {
 		tiny = true
 	}
@@ -76,14 +89,15 @@ func runBench(env *Env, args []string) error {
 		cmd = append([]string{"PSTORE_BENCH_TINY=1"}, cmd...)
 	}
 	rep, err := bench.Run(env.Ctx, bench.Config{
-		Suites:   args,
-		Out:      out,
-		Mode:     mode,
-		Big:      big,
-		Runs:     runs,
-		WorkDir:  work,
-		Command:  strings.Join(cmd, " "),
-		Progress: env.Stderr,
+		Suites:     args,
+		Out:        out,
+		Mode:       mode,
+		Big:        big,
+		Runs:       runs,
+		WorkDir:    work,
+		Command:    strings.Join(cmd, " "),
+		Progress:   env.Stderr,
+		Executable: exe,
 	})
 	if err != nil {
 		return err

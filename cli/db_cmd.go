@@ -253,29 +253,66 @@ func dbSend(env *Env, name string, exprs []string) error {
 
 // dbRun feeds stdin to the database with the line protocol of `pstore
 // run`, without the final input 0 (a database outlives one stdin). Each
-// output is printed after its input is durable.
+// output is printed, in input order, after its input is durable. Reading
+// runs ahead of the answers (up to runWindow inputs), so a pipe's lines
+// share group commits; the stream stops at the first rejected input unless
+// --keep-going, exactly as if each line waited for the previous one: later
+// lines already read are not applied.
 func dbRun(env *Env, name string) error {
 	keepGoing, _ := env.Flags.GetBool("keep-going")
 	return withDB(env, name, func(d *db.DB) error {
-		cr := runner.NewChunkReader(env.Stdin)
+		type item struct {
+			line int
+			r    *db.Receipt
+		}
+		const runWindow = 1024
+		q := make(chan item, runWindow)
+		stop := make(chan struct{}) // closed when the printer gives up
+		readDone := make(chan error, 1)
+		s := d.NewStream(!keepGoing)
+		// The reader may block on a terminal; when the run stops early it
+		// is abandoned there (the process is about to exit), and anything
+		// it still submits is refused by the stopped stream or the closed
+		// database.
+		go func() {
+			defer close(q)
+			cr := runner.NewChunkReader(env.Stdin)
+			for {
+				chunk, line, err := cr.Next()
+				if err == io.EOF {
+					readDone <- nil
+					return
+				}
+				if err != nil {
+					readDone <- fmt.Errorf("reading stdin: %w", err)
+					return
+				}
+				r, err := s.Submit(env.Ctx, plan.NatFromBytes(chunk))
+				if err != nil {
+					readDone <- fmt.Errorf("line %d: %w", line, err)
+					return
+				}
+				select {
+				case q <- item{line, r}:
+				case <-stop:
+					readDone <- nil
+					return
+				}
+			}
+		}()
 		var failed error
 		var buf []byte
-		for {
-			chunk, line, err := cr.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return fmt.Errorf("reading stdin: %w", err)
-			}
-			out, ev, err := d.Send(env.Ctx, plan.NatFromBytes(chunk))
+		for it := range q {
+			out, ev, err := it.r.Wait()
 			if err != nil {
 				var rej *db.RejectedError
 				if !errors.As(err, &rej) {
-					return fmt.Errorf("line %d: %w", line, EvalError(err))
+					close(stop)
+					return fmt.Errorf("line %d: %w", it.line, EvalError(err))
 				}
-				ierr := fmt.Errorf("line %d: %w", line, inputError(err))
+				ierr := fmt.Errorf("line %d: %w", it.line, inputError(err))
 				if !keepGoing {
+					close(stop)
 					return ierr
 				}
 				fmt.Fprintf(env.Stderr, "pstore db run: %v\n", ierr)
@@ -286,14 +323,18 @@ func dbRun(env *Env, name string) error {
 			}
 			var ok bool
 			if buf, ok = runner.OutputBytes(out, buf); !ok {
-				fmt.Fprintf(env.Stderr, "pstore db run: line %d (event %d): the output is a %v, not a nat; nothing printed\n", line, ev, out.Kind())
+				fmt.Fprintf(env.Stderr, "pstore db run: line %d (event %d): the output is a %v, not a nat; nothing printed\n", it.line, ev, out.Kind())
 				continue
 			}
 			if len(buf) > 0 {
 				if _, err := env.Stdout.Write(buf); err != nil {
+					close(stop)
 					return err
 				}
 			}
+		}
+		if err := <-readDone; err != nil {
+			return err
 		}
 		return failed
 	})

@@ -152,6 +152,7 @@ type request struct {
 	ctx      context.Context
 	input    plan.Value
 	keepHist bool
+	stream   *Stream // nil for Send
 	reply    chan reply
 }
 
@@ -560,16 +561,30 @@ func (d *DB) Send(ctx context.Context, input plan.Value) (output plan.Value, eve
 }
 
 func (d *DB) do(ctx context.Context, r *request) (reply, error) {
+	if err := d.enqueue(ctx, r); err != nil {
+		return reply{}, err
+	}
+	return d.wait(r)
+}
+
+// enqueue hands r to the writer; when it returns nil the writer has r,
+// after every request enqueued before it by the same goroutine.
+func (d *DB) enqueue(ctx context.Context, r *request) error {
 	r.reply = make(chan reply, 1)
 	select {
 	case d.reqs <- r:
+		return nil
 	case <-d.closing:
-		return reply{}, d.closedErr()
+		return d.closedErr()
 	case <-ctx.Done():
-		return reply{}, ctx.Err()
+		return ctx.Err()
 	}
-	// Once the writer has the request it always answers (evaluation sees
-	// ctx, commits are short), so wait for the answer, not for ctx.
+}
+
+// wait returns the writer's answer to an enqueued request. Once the writer
+// has a request it always answers (evaluation sees ctx, commits are
+// short), so this waits for the answer, not for ctx.
+func (d *DB) wait(r *request) (reply, error) {
 	select {
 	case rep := <-r.reply:
 		return rep, rep.err
@@ -716,14 +731,19 @@ func (d *DB) setFatal(err error) {
 }
 
 // applyReq applies one input into the open group. Inputs that are not
-// logged (canceled, I/O errors) are answered at once; logged ones when
-// their group is durable.
+// logged (canceled, I/O errors, stopped streams) are answered at once;
+// logged ones when their group is durable.
 func (d *DB) applyReq(ob *openBatch, r *request) {
 	if err := d.fatal(); err != nil {
 		r.reply <- reply{err: d.closedErr()}
 		return
 	}
+	if s := r.stream; s != nil && s.stopOnError && s.failed {
+		r.reply <- reply{err: ErrStopped}
+		return
+	}
 	if err := r.ctx.Err(); err != nil {
+		r.stopStream()
 		r.reply <- reply{err: err}
 		return
 	}
@@ -733,6 +753,7 @@ func (d *DB) applyReq(ob *openBatch, r *request) {
 	event := d.h.events + uint64(len(ob.inputs)) + 1
 	input, out, next, err := apply(r.ctx, d.ev, d.state, r.input, d.h.steps)
 	if err != nil {
+		r.stopStream()
 		kind, ok := classify(err)
 		if !ok {
 			r.reply <- reply{err: err}
@@ -1145,3 +1166,53 @@ func Drop(st *pagestore.Store, name string) error {
 
 // Store returns the store the database lives on.
 func (d *DB) Store() *pagestore.Store { return d.st }
+
+// Stream submits inputs without waiting for each one's answer, for callers
+// that feed a database a sequence (such as `pstore db run` reading a pipe):
+// inputs submitted through one Stream by one goroutine are applied in
+// submission order, and many of them share each group commit. With
+// stopOnError, once one input of the stream fails (rejected, or not
+// applied for any other reason) the stream's later inputs are not applied
+// at all: they are answered with ErrStopped and not logged, exactly as if
+// the caller had stopped at the failure.
+type Stream struct {
+	d           *DB
+	stopOnError bool
+	failed      bool // touched only by the writer goroutine
+}
+
+// NewStream returns a stream of inputs to d.
+func (d *DB) NewStream(stopOnError bool) *Stream {
+	return &Stream{d: d, stopOnError: stopOnError}
+}
+
+// Receipt is a submitted input; Wait gives its answer.
+type Receipt struct {
+	d *DB
+	r *request
+}
+
+// Submit hands input to the writer and returns without waiting for it to
+// be applied or durable. It blocks only while the writer is busy taking
+// earlier requests.
+func (s *Stream) Submit(ctx context.Context, input plan.Value) (*Receipt, error) {
+	r := &request{kind: reqSend, ctx: ctx, input: input, stream: s}
+	if err := s.d.enqueue(ctx, r); err != nil {
+		return nil, err
+	}
+	return &Receipt{d: s.d, r: r}, nil
+}
+
+// Wait returns what Send would have: the output and event once the input's
+// batch is durable, or its error.
+func (p *Receipt) Wait() (output plan.Value, event uint64, err error) {
+	rep, err := p.d.wait(p.r)
+	return rep.out, rep.event, err
+}
+
+// stopStream marks r's stream as failed (writer goroutine only).
+func (r *request) stopStream() {
+	if r.stream != nil {
+		r.stream.failed = true
+	}
+}

@@ -817,3 +817,72 @@ func TestCompactThenGC(t *testing.T) {
 		t.Fatalf("entry 1 holds %s", plan.String(out))
 	}
 }
+
+func TestStream(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t, false)
+	d, err := Create(ctx, st, "s", mustParse(t, crashyPallas), CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	k := mustParse(t, `{"k" 2 1}`)
+	// Without stopping: every input is applied, in order.
+	s := d.NewStream(false)
+	var rs []*Receipt
+	for i := 0; i < 50; i++ {
+		var in plan.Value = k
+		if i == 10 {
+			in = plan.N(9) // (9 0) crashes
+		}
+		r, err := s.Submit(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, r)
+	}
+	for i, r := range rs {
+		_, ev, err := r.Wait()
+		if ev != uint64(i+1) || (i == 10) != (err != nil) {
+			t.Fatalf("input %d: event %d err %v", i, ev, err)
+		}
+	}
+	// Stopping: after the rejected input nothing of the stream is applied.
+	s = d.NewStream(true)
+	rs = rs[:0]
+	for i := 0; i < 20; i++ {
+		var in plan.Value = k
+		if i == 5 {
+			in = plan.N(9)
+		}
+		r, err := s.Submit(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, r)
+	}
+	for i, r := range rs {
+		_, ev, err := r.Wait()
+		switch {
+		case i < 5:
+			if err != nil || ev != uint64(51+i) {
+				t.Fatalf("input %d: %d %v", i, ev, err)
+			}
+		case i == 5:
+			if !errors.Is(err, ErrRejected) || ev != 56 {
+				t.Fatalf("input %d: %d %v", i, ev, err)
+			}
+		default:
+			if !errors.Is(err, ErrStopped) {
+				t.Fatalf("input %d: %d %v", i, ev, err)
+			}
+		}
+	}
+	if s := d.Status(); s.Events != 56 {
+		t.Fatalf("%d events", s.Events)
+	}
+	// Another sender is not affected.
+	if _, ev := send(t, d, k); ev != 57 {
+		t.Fatal(ev)
+	}
+}

@@ -101,9 +101,11 @@
 // batch pin) when the syncer goroutine is idle or the group reaches 4096
 // inputs, and handed to the syncer, which makes it durable with ONE synced
 // write (one fdatasync for every record it finds queued) and only then
-// answers the group's callers. So while one group is being synced the next
-// is being evaluated, and a group grows as large as a sync is slow: with 64
-// closed-loop senders groups hold about 40-60 inputs here. Evaluation, the
+// answers the group's callers, before it tells the writer it is idle; the
+// writer then yields a few times so that the senders just answered join the
+// next group. So while one group is being synced the next is being
+// evaluated, and a group grows as large as a sync is slow: with 64
+// closed-loop senders groups hold about 61 inputs here. Evaluation, the
 // state and the head stay on the writer goroutine.
 //
 // The durable point of a group is a record appended to the database's
@@ -138,6 +140,14 @@
 // Groups that trigger an automatic snapshot skip the journal: the snapshot,
 // the batch (with its "state after" digest) and the head go in one
 // page-store commit.
+//
+// Send waits for its own answer, so one goroutine gets one input per
+// commit. A Stream lets one goroutine submit a sequence without waiting
+// (Submit, then Receipt.Wait): the inputs are applied in submission order
+// and share group commits; with stopOnError, the inputs after a failed one
+// are answered ErrStopped and never applied or logged, which keeps the
+// semantics of waiting for each answer (`pstore db run` reads a pipe this
+// way, 1024 inputs ahead).
 //
 // # Snapshots
 //

@@ -19,6 +19,9 @@ var (
 	// (eval.ErrCrash, eval.ErrLoop, eval.ErrBudget), or ErrBadResult.
 	ErrRejected  = errors.New("db: input rejected")
 	ErrBadResult = errors.New("db: result is not an app with at least two arguments (output and next database)")
+	// ErrStopped answers the inputs of a Stream after one of its inputs
+	// failed, when the stream stops on errors: they were not applied.
+	ErrStopped = errors.New("db: not applied: an earlier input of the stream failed")
 
 	// Reading the log and the head.
 	ErrCorrupt     = errors.New("db: corrupt")

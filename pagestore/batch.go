@@ -486,8 +486,10 @@ func (s *Store) writeSlots(v *view, entries []*entry, slots []uint64) error {
 		return fmt.Errorf("pagestore: %w", err)
 	}
 	defer wf.Close()
-	// Coalesce runs of consecutive pages into one write.
-	buf := make([]byte, 0, 1<<20)
+	// Coalesce runs of consecutive pages into one write (at most 1 MiB).
+	// The buffer is sized for this commit's pages: a small commit, the
+	// common case for databases, must not allocate a megabyte.
+	buf := make([]byte, 0, min(1<<20, len(pages)*pageSize))
 	var runStart uint64
 	flush := func() error {
 		if len(buf) == 0 {

@@ -75,13 +75,16 @@ func EncodeBody(v plan.Value) (seed []byte, children []*plan.Pin, err error) {
 	return b, e.children, nil
 }
 
-// Node ids: a cell id is >= 0 and indexes encoder.cells; a leaf id is < 0
-// and is ^(x<<2 | tag) with tag leafHole (x = hole number), leafSmall (x =
-// index into smallVals) or leafBig (x = index into bigVals).
+// Node ids: a cell id is >= 0 and indexes encoder.cells (or encoder.raw in
+// the raw tree); a leaf id is < 0 and is ^(x<<2 | tag) with tag leafHole (x
+// = hole number), leafSmall (x = index into smallVals), leafBig (x = index
+// into bigVals) or, in the raw tree only, leafPend (x = index into
+// pendVals).
 const (
 	leafHole  = 0
 	leafSmall = 1
 	leafBig   = 2
+	leafPend  = 3 // raw trees only: x indexes encoder.pendVals
 	maxLeaves = 1 << 29
 )
 
@@ -107,12 +110,17 @@ type encoder struct {
 	nHoles   int
 	h0Used   bool // Plan4: whether hole 0 occurs
 
+	// The raw tree, as the walk of the value produces it: not
+	// deduplicated (except where the value shares an app, law or pin
+	// node by pointer), its nats >= tinyNats not yet interned.
+	raw      []cell
+	pendVals []uint64 // leafPend leaves: one per occurrence
+
 	cells []cell
 	meta  []int32 // per cell: parent of a cold cell, metaNone or metaHot
 	cons  u64map  // (h,t) -> cell id, for cells with two hot children
 
 	smallVals []uint64
-	small     u64map  // nat value (>= tinyNats) -> index into smallVals
 	tiny      []int32 // nat value (< tinyNats) -> index into smallVals + 1
 	bigVals   [][]uint64
 	big       map[string]int32
@@ -144,28 +152,31 @@ type encFrame struct {
 // about 0.5 s per encoding of the benchmark tree).
 type scratch struct {
 	cons      u64map
-	small     u64map
 	tiny      []int32
+	raw       []cell
+	pendVals  []uint64
 	cells     []cell
 	meta      []int32
 	smallVals []uint64
-	inc       []uint8
 	fragNum   []int32
 	stack     []int32
+	canon     []int32
+	seen      []uint8
+	sort      pendSort
 }
 
 var scratchPool = sync.Pool{New: func() any {
 	s := new(scratch)
 	s.cons.init(1 << 10)
-	s.small.init(1 << 8)
 	return s
 }}
 
 func newEncoder(c Convention) *encoder {
 	s := scratchPool.Get().(*scratch)
 	e := &encoder{conv: c, scratch: s}
-	e.cons, e.small, e.tiny = s.cons, s.small, s.tiny
+	e.cons, e.tiny = s.cons, s.tiny
 	e.cells, e.smallVals, e.meta = s.cells[:0], s.smallVals[:0], s.meta[:0]
+	e.raw, e.pendVals = s.raw[:0], s.pendVals[:0]
 	return e
 }
 
@@ -176,9 +187,8 @@ func (e *encoder) release() {
 		return
 	}
 	e.scratch = nil
-	s.cons, s.small = e.cons, e.small
+	s.cons = e.cons
 	s.cons.reset()
-	s.small.reset()
 	if e.tiny != nil {
 		for _, v := range e.smallVals {
 			if v < tinyNats {
@@ -188,37 +198,39 @@ func (e *encoder) release() {
 	}
 	s.tiny = e.tiny
 	s.cells, s.smallVals, s.meta = e.cells[:0], e.smallVals[:0], e.meta[:0]
+	s.raw, s.pendVals = e.raw[:0], e.pendVals[:0]
 	scratchPool.Put(s)
 }
 
+// smallLeaf returns the leaf of a nat below tinyNats. Most nats in
+// practice are small: a direct table interns them without the cache
+// misses of a hash table.
 func (e *encoder) smallLeaf(v uint64) int32 {
-	if v < tinyNats {
-		// Most nats in practice are small: a direct table avoids the
-		// hash table's cache misses.
-		if e.tiny == nil {
-			e.tiny = make([]int32, tinyNats)
-		}
-		if id := e.tiny[v]; id != 0 {
-			return leafID(int(id-1), leafSmall)
-		}
-		id := int32(len(e.smallVals))
-		e.smallVals = append(e.smallVals, v)
-		e.tiny[v] = id + 1
-		return leafID(int(id), leafSmall)
+	if e.tiny == nil {
+		e.tiny = make([]int32, tinyNats)
 	}
-	id, found := e.small.findOrAdd(v, int32(len(e.smallVals)))
-	if !found {
-		e.smallVals = append(e.smallVals, v)
+	if id := e.tiny[v]; id != 0 {
+		return leafID(int(id-1), leafSmall)
 	}
+	id := int32(len(e.smallVals))
+	e.smallVals = append(e.smallVals, v)
+	e.tiny[v] = id + 1
 	return leafID(int(id), leafSmall)
 }
 
+// natLeaf returns the raw-tree leaf of n. Word nats from tinyNats up are
+// interned after the walk, all at once, by sorting (internPending): one
+// hash-table probe each, as the walk met them, cost a cache miss each.
 func (e *encoder) natLeaf(n plan.Nat) (int32, error) {
 	if v, ok := n.Uint64(); ok {
-		if len(e.smallVals) >= maxLeaves {
-			return 0, unrepf("more than %d distinct nats", maxLeaves)
+		if v < tinyNats {
+			return e.smallLeaf(v), nil
 		}
-		return e.smallLeaf(v), nil
+		if len(e.pendVals) >= maxLeaves {
+			return 0, unrepf("more than %d word nat leaves", maxLeaves)
+		}
+		e.pendVals = push(e.pendVals, v)
+		return leafID(len(e.pendVals)-1, leafPend), nil
 	}
 	w := n.Uint64s()
 	key := make([]byte, 0, 8*len(w))
@@ -258,17 +270,24 @@ func (e *encoder) isHot(x int32) bool { return x < 0 || e.meta[x] == metaHot }
 
 func cellKey(h, t int32) uint64 { return uint64(uint32(h))<<32 | uint64(uint32(t)) }
 
-func (e *encoder) cell(h, t int32) (int32, error) {
-	if len(e.cells) >= 1<<31-1 {
-		return 0, unrepf("more than 2^31 distinct cells")
+// rawCell appends the cell (h, t) to the raw tree.
+func (e *encoder) rawCell(h, t int32) (int32, error) {
+	if len(e.raw) >= 1<<31-1 {
+		return 0, unrepf("more than 2^31 cells")
 	}
+	e.raw = push(e.raw, cell{h, t})
+	return int32(len(e.raw) - 1), nil
+}
+
+// cell returns the deduplicated cell (h, t) of two deduplicated nodes.
+func (e *encoder) cell(h, t int32) int32 {
 	id := int32(len(e.cells))
 	hotH, hotT := e.isHot(h), e.isHot(t)
 	if hotH && hotT {
 		found, ok := e.cons.findOrAdd(cellKey(h, t), id)
 		if ok {
 			e.touch(found)
-			return found, nil
+			return found
 		}
 	} else {
 		if !hotH {
@@ -280,7 +299,7 @@ func (e *encoder) cell(h, t int32) (int32, error) {
 	}
 	e.cells = append(e.cells, cell{h, t})
 	e.meta = append(e.meta, metaNone)
-	return id, nil
+	return id
 }
 
 // touch records that x is being returned again (a hit).
@@ -394,7 +413,6 @@ descend:
 			size = 0
 		case *plan.App:
 			if id, ok := e.apps[x]; ok {
-				e.touch(id)
 				res, size = id, memoMin
 				break
 			}
@@ -403,7 +421,6 @@ descend:
 			continue descend
 		case *plan.Law:
 			if id, ok := e.laws[x]; ok {
-				e.touch(id)
 				res, size = id, memoMin
 				break
 			}
@@ -415,7 +432,7 @@ descend:
 				pre = e.smallLeaf(0)
 			case Plan4: // (h0 1 n a b)
 				e.h0Used = true
-				if pre, err = e.cell(leafID(0, leafHole), e.smallLeaf(1)); err != nil {
+				if pre, err = e.rawCell(leafID(0, leafHole), e.smallLeaf(1)); err != nil {
 					return 0, err
 				}
 			case Body: // (h0 n a b)
@@ -425,14 +442,14 @@ descend:
 			if err != nil {
 				return 0, err
 			}
-			if pre, err = e.cell(pre, n); err != nil {
+			if pre, err = e.rawCell(pre, n); err != nil {
 				return 0, err
 			}
 			a, err := e.natLeaf(x.Arity)
 			if err != nil {
 				return 0, err
 			}
-			if pre, err = e.cell(pre, a); err != nil {
+			if pre, err = e.rawCell(pre, a); err != nil {
 				return 0, err
 			}
 			e.stack = append(e.stack, encFrame{law: x, acc: pre, size: 3})
@@ -454,7 +471,6 @@ descend:
 				}
 			}
 			if id, ok := e.pins[x]; ok {
-				e.touch(id)
 				res, size = id, memoMin
 				break
 			}
@@ -496,7 +512,7 @@ descend:
 				if f.next < 0 {
 					f.acc, f.size = res, size
 				} else {
-					if f.acc, err = e.cell(f.acc, res); err != nil {
+					if f.acc, err = e.rawCell(f.acc, res); err != nil {
 						return 0, err
 					}
 					f.size = satAdd(f.size, size)
@@ -514,7 +530,7 @@ descend:
 					e.apps[f.app] = res
 				}
 			case f.law != nil:
-				if res, err = e.cell(f.acc, res); err != nil {
+				if res, err = e.rawCell(f.acc, res); err != nil {
 					return 0, err
 				}
 				size = satAdd(f.size, size)
@@ -523,7 +539,7 @@ descend:
 				}
 				e.laws[f.law] = res
 			default: // inline pin
-				if res, err = e.cell(f.acc, res); err != nil {
+				if res, err = e.rawCell(f.acc, res); err != nil {
 					return 0, err
 				}
 				size = satAdd(f.size, size)
@@ -538,10 +554,15 @@ descend:
 }
 
 func (e *encoder) encode(v plan.Value) ([]byte, error) {
-	root, err := e.tree(v)
+	rawRoot, err := e.tree(v)
 	if err != nil {
 		return nil, err
 	}
+	nPend, err := e.internPending()
+	if err != nil {
+		return nil, err
+	}
+	root := e.dedup(rawRoot)
 	switch e.conv {
 	case Plan4:
 		if e.h0Used {
@@ -574,15 +595,20 @@ func (e *encoder) encode(v plan.Value) ([]byte, error) {
 	for r, id := range bigOrder {
 		bigRank[id] = int32(r)
 	}
-	sorted := sortDesc(e.smallVals)
+	// smallVals holds the tiny nats in order of appearance, then the
+	// interned word nats ascending (all of them larger).
+	nTiny := len(e.smallVals) - nPend
+	sorted := make([]uint64, 0, len(e.smallVals))
+	for i := len(e.smallVals) - 1; i >= nTiny; i-- {
+		sorted = append(sorted, e.smallVals[i])
+	}
+	sorted = append(sorted, sortDesc(e.smallVals[:nTiny])...)
 	smallRank := make([]int32, len(e.smallVals))
 	numWords := 0
 	for r, v := range sorted {
-		var id int32
+		id := int32(len(e.smallVals) - 1 - r)
 		if v < tinyNats {
 			id = e.tiny[v] - 1
-		} else {
-			id, _ = e.small.find(v)
 		}
 		smallRank[id] = int32(r)
 		if v >= 256 {
@@ -641,25 +667,32 @@ func (e *encoder) encode(v plan.Value) ([]byte, error) {
 	}
 
 	// Fragments: the root and every cell with two or more incoming edges.
+	// One state per cell (a single array keeps the walks below to one
+	// cache miss per cell): fragment number >= 0 once numbered, else
+	// stNone (no incoming edge yet), stOne, stFrag (two or more: a
+	// fragment to be numbered) or stEntered.
+	const (
+		stNone    = -1
+		stOne     = -2
+		stFrag    = -3
+		stEntered = -4
+	)
 	cells := e.cells
-	inc := grow(e.scratch.inc, len(cells))
-	clear(inc)
-	e.scratch.inc = inc
-	for _, c := range cells {
-		if c.h >= 0 && inc[c.h] < 2 {
-			inc[c.h]++
-		}
-		if c.t >= 0 && inc[c.t] < 2 {
-			inc[c.t]++
-		}
-	}
-	inc[root] = 2
-	// Number fragments in post-order, head first. fragNum: -1 unnumbered.
 	fragNum := grow(e.scratch.fragNum, len(cells))
 	e.scratch.fragNum = fragNum
 	for i := range fragNum {
-		fragNum[i] = -1
+		fragNum[i] = stNone
 	}
+	for _, c := range cells {
+		if c.h >= 0 && fragNum[c.h] > stFrag {
+			fragNum[c.h]--
+		}
+		if c.t >= 0 && fragNum[c.t] > stFrag {
+			fragNum[c.t]--
+		}
+	}
+	fragNum[root] = stFrag
+	// Number fragments in post-order, head first.
 	var order []int32
 	st := append(e.scratch.stack[:0], root)
 	defer func() { e.scratch.stack = st[:0] }()
@@ -668,17 +701,17 @@ func (e *encoder) encode(v plan.Value) ([]byte, error) {
 		st = st[:len(st)-1]
 		if c < 0 { // post visit of ^c
 			c = ^c
-			if inc[c] >= 2 {
+			if fragNum[c] == stEntered {
 				fragNum[c] = int32(len(order))
 				order = append(order, c)
 			}
 			continue
 		}
-		if inc[c] >= 2 {
-			if fragNum[c] != -1 {
-				continue
-			}
-			fragNum[c] = -2 // entered
+		switch f := fragNum[c]; {
+		case f == stFrag:
+			fragNum[c] = stEntered
+		case f >= 0 || f == stEntered:
+			continue
 		}
 		st = append(st, ^c)
 		if t := cells[c].t; t >= 0 {
@@ -718,6 +751,16 @@ func (e *encoder) encode(v plan.Value) ([]byte, error) {
 	out = bw.finish()
 	binary.LittleEndian.PutUint64(out[32:], uint64(len(order)))
 	return padTo8(out), nil
+}
+
+// push appends x to s, doubling the capacity when it is full: append
+// grows large slices by only a quarter, so building a slice of n entries
+// that way copies about 4n of them.
+func push[T any](s []T, x T) []T {
+	if len(s) == cap(s) {
+		s = slices.Grow(s, max(len(s), 1<<10))
+	}
+	return append(s, x)
 }
 
 // grow returns a slice of length n, reusing b's storage when it is large

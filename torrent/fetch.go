@@ -89,7 +89,7 @@ func Fetch(ctx context.Context, dst Sink, magnetOrFile string, opts FetchOptions
 			opts.Root = r
 		}
 		opts.Peers = append(opts.Peers, m.Params["x.pe"]...)
-		return fetch(ctx, dst, m.V2InfoHash.Value, nil, nil, opts)
+		return fetch(ctx, dst, m.V2InfoHash.Value, nil, opts)
 	}
 	f, err := os.Open(magnetOrFile)
 	if err != nil {
@@ -109,10 +109,10 @@ func FetchMetaInfo(ctx context.Context, dst Sink, mi *metainfo.MetaInfo, opts Fe
 	if err != nil {
 		return cid.Undef, Stats{}, err
 	}
-	return fetch(ctx, dst, l.infoHash, l.infoBytes, mi.PieceLayers, opts)
+	return fetch(ctx, dst, l.infoHash, l.infoBytes, opts)
 }
 
-func fetch(ctx context.Context, dst Sink, ih infohash_v2.T, infoBytes []byte, layers map[string]string, opts FetchOptions) (cid.Cid, Stats, error) {
+func fetch(ctx context.Context, dst Sink, ih infohash_v2.T, infoBytes []byte, opts FetchOptions) (cid.Cid, Stats, error) {
 	start := time.Now()
 	st := Stats{InfoHash: ih}
 	interval := opts.ProgressInterval
@@ -134,12 +134,7 @@ func fetch(ctx context.Context, dst Sink, ih infohash_v2.T, infoBytes []byte, la
 		return ctx.Err()
 	}
 	add := func(cl *atorrent.Client, infoBytes []byte, st storage.ClientImpl) *atorrent.Torrent {
-		t := addTorrent(cl, ih, infoBytes, st)
-		if len(opts.Trackers) > 0 {
-			t.AddTrackers([][]string{opts.Trackers})
-		}
-		t.AddPeers(peerInfos(opts.Peers))
-		return t
+		return addTorrent(cl, ih, infoBytes, st)
 	}
 	if infoBytes == nil {
 		// The metadata comes first, through a client of its own that is
@@ -185,6 +180,9 @@ func fetch(ctx context.Context, dst Sink, ih infohash_v2.T, infoBytes []byte, la
 	f.start()
 	defer f.stop()
 	t.DownloadAll()
+	// Peers last: a connection works out what to request when it starts,
+	// and is not told when piece hashes are added later.
+	connect(t, opts)
 	var lastBytes int64
 	lastTime := time.Now()
 	progress := func(phase string) Progress {
@@ -201,17 +199,8 @@ func fetch(ctx context.Context, dst Sink, ih infohash_v2.T, infoBytes []byte, la
 		select {
 		case <-f.done:
 		case <-ctx.Done():
-			return cid.Undef, st, timeout(t, fmt.Sprintf("%d of %d bytes fetched", usefulRead(t), l.total-f.have))
+			return cid.Undef, st, timeout(t, fmt.Sprintf("no peer sent the rest of the data: %d of %d bytes fetched", usefulRead(t), l.total-f.have))
 		case <-tick.C:
-			if os.Getenv("PSTORE_TDEBUG") != "" {
-				for i := 0; i < t.NumPieces(); i++ {
-					fmt.Fprintf(os.Stderr, "piece %d: %+v\n", i, t.PieceState(i))
-				}
-				for _, pc := range t.PeerConns() {
-					fmt.Fprintf(os.Stderr, "conn %v\n", pc)
-				}
-				cl.WriteStatus(os.Stderr)
-			}
 			report(progress("data"))
 			continue
 		}
@@ -227,6 +216,13 @@ func fetch(ctx context.Context, dst Sink, ih infohash_v2.T, infoBytes []byte, la
 	return l.Root, st, nil
 }
 
+func connect(t *atorrent.Torrent, opts FetchOptions) {
+	if len(opts.Trackers) > 0 {
+		t.AddTrackers([][]string{opts.Trackers})
+	}
+	t.AddPeers(peerInfos(opts.Peers))
+}
+
 // fetchInfo gets the info dictionary of a magnet link from peers.
 func fetchInfo(ctx context.Context, ih infohash_v2.T, opts FetchOptions,
 	add func(*atorrent.Client, []byte, storage.ClientImpl) *atorrent.Torrent,
@@ -237,13 +233,14 @@ func fetchInfo(ctx context.Context, ih infohash_v2.T, opts FetchOptions,
 	}
 	defer cl.Close()
 	t := add(cl, nil, metadataOnly{})
+	connect(t, opts)
 	for {
 		select {
 		case <-t.GotInfo():
 			mi := t.Metainfo()
 			return mi.InfoBytes, nil
 		case <-ctx.Done():
-			return nil, timeout(t, "no metadata")
+			return nil, timeout(t, "no peer sent the metadata")
 		case <-tick:
 			s := t.Stats()
 			report(Progress{Phase: "metadata", WireRead: s.BytesRead.Int64(), Peers: s.ActivePeers})
@@ -624,12 +621,6 @@ func (f *fetchState) verifier() {
 
 func (f *fetchState) verify(i int) error {
 	e := &f.l.pins[i]
-	if debugTiming && e.size > 1<<20 {
-		t0 := time.Now()
-		defer func() {
-			fmt.Fprintf(os.Stderr, "verify %d bytes: %v (ends at %v)\n", e.size, time.Since(t0), time.Now().Format("15:04:05.000"))
-		}()
-	}
 	f.mu.Lock()
 	body := f.bodies[i].buf
 	f.mu.Unlock()
@@ -650,11 +641,7 @@ func (f *fetchState) verify(i int) error {
 		}
 		hashErr <- nil
 	}()
-	tc := time.Now()
 	canonErr := merkle.CheckCanonical(body)
-	if debugTiming && e.size > 1<<20 {
-		fmt.Fprintf(os.Stderr, "canonical %v\n", time.Since(tc))
-	}
 	if err := <-hashErr; err != nil {
 		return err
 	}
@@ -736,13 +723,9 @@ func (f *fetchState) committer() {
 		if len(batch) == 0 {
 			continue
 		}
-		t0 := time.Now()
 		if err := f.dst.PutBodies(batch); err != nil {
 			f.finish(fmt.Errorf("torrent: storing %d fetched pins: %w", len(batch), err))
 			return
-		}
-		if debugTiming {
-			fmt.Fprintf(os.Stderr, "commit %d bodies: %v (ends at %v)\n", len(batch), time.Since(t0), time.Now().Format("15:04:05.000"))
 		}
 		f.committed.Add(int64(len(batch)))
 		f.mu.Lock()
@@ -765,5 +748,3 @@ func usefulRead(t *atorrent.Torrent) int64 {
 	s := t.Stats()
 	return s.BytesReadUsefulData.Int64()
 }
-
-var debugTiming = os.Getenv("PSTORE_TTIMING") != ""

@@ -117,7 +117,7 @@ func seedT(t testing.TB, src Source, roots ...cid.Cid) *Seeder {
 
 func fetchT(t testing.TB, dst Sink, magnet string, peers ...string) Stats {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	root, st, err := Fetch(ctx, dst, magnet, FetchOptions{Config: testConfig(), Peers: peers})
 	if err != nil {

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	g "github.com/anacrolix/generics"
 	atorrent "github.com/anacrolix/torrent"
 	"github.com/anacrolix/torrent/metainfo"
 	"github.com/anacrolix/torrent/storage"
 	"github.com/ipfs/go-cid"
+
+	"pstore/plan"
 )
 
 // Seeder serves pin DAGs from a Source until closed.
@@ -47,7 +50,7 @@ func SeedLayouts(src Source, layouts []*Layout, cfg Config) (*Seeder, error) {
 	}
 	s := &Seeder{cl: cl, layouts: layouts}
 	for _, l := range layouts {
-		t := addTorrent(cl, l.infoHash, l.infoBytes, &seedStorage{l: l, src: src})
+		t := addTorrent(cl, l.infoHash, l.infoBytes, &seedStorage{l: l, src: &sliceCache{Source: src}})
 		if mi := l.MetaInfo(); mi.PieceLayers != nil {
 			if errs := t.AddPieceLayers(mi.PieceLayers); len(errs) > 0 {
 				cl.Close()
@@ -101,6 +104,51 @@ func (s *Seeder) Peers() int {
 func (s *Seeder) Close() error {
 	errs := s.cl.Close()
 	return errors.Join(errs...)
+}
+
+// sliceCache remembers the last bodies and pages read: peers request a
+// piece in 16 KiB blocks, and each store read of a page checks the whole
+// page's CRC. The slices are the store's (zero copy, valid until it is
+// closed), so the cache costs no copy.
+type sliceCache struct {
+	Source
+	mu      sync.Mutex // guards entries
+	entries map[[33]byte][]byte
+}
+
+const sliceCacheSize = 64
+
+func (c *sliceCache) get(key [33]byte, load func() ([]byte, error)) ([]byte, error) {
+	c.mu.Lock()
+	b, ok := c.entries[key]
+	c.mu.Unlock()
+	if ok {
+		return b, nil
+	}
+	b, err := load()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.entries == nil || len(c.entries) >= sliceCacheSize {
+		c.entries = make(map[[33]byte][]byte, sliceCacheSize)
+	}
+	c.entries[key] = b
+	c.mu.Unlock()
+	return b, nil
+}
+
+func (c *sliceCache) Body(d plan.Digest) ([]byte, error) {
+	var k [33]byte
+	copy(k[:], d[:])
+	return c.get(k, func() ([]byte, error) { return c.Source.Body(d) })
+}
+
+func (c *sliceCache) Page(d plan.Digest) ([]byte, error) {
+	var k [33]byte
+	copy(k[:], d[:])
+	k[32] = 1
+	return c.get(k, func() ([]byte, error) { return c.Source.Page(d) })
 }
 
 // seedStorage serves the stream of a layout from a Source: every piece is

@@ -7,6 +7,7 @@ import (
 	"github.com/ipfs/go-cid"
 
 	"pstore/merkle"
+	"pstore/pagestore"
 	"pstore/plan"
 )
 
@@ -54,10 +55,10 @@ type BodyPut struct {
 }
 
 // MemStore is an in-memory Sink, for tests and for tooling that wants a
-// scratch store. It chunks bodies above MemChunkThreshold into pages with a
-// content-defined chunker so that the torrent layout and the incremental
-// fetch can be exercised without the page store. It is safe for concurrent
-// use.
+// scratch store. It splits bodies above MemChunkThreshold into pages with
+// the page store's format-1 chunker (pagestore.Chunk), so it offers the
+// same torrents as a page store holding the same pins. It is safe for
+// concurrent use.
 type MemStore struct {
 	// mu guards the maps.
 	mu      sync.RWMutex
@@ -69,8 +70,8 @@ type MemStore struct {
 }
 
 // MemChunkThreshold is the size above which MemStore stores a body as
-// pages. It mirrors the page store's format-1 threshold.
-const MemChunkThreshold = 256 << 10
+// pages: the page store's format-1 threshold.
+const MemChunkThreshold = pagestore.LargeThreshold
 
 // NewMemStore returns an empty in-memory store.
 func NewMemStore() *MemStore {
@@ -161,10 +162,10 @@ func (m *MemStore) putLocked(d plan.Digest, body []byte) {
 		return
 	}
 	var refs []PageRef
-	for rest := body; len(rest) > 0; {
-		n := memCut(rest)
-		page := rest[:n]
-		rest = rest[n:]
+	off := 0
+	for _, n := range pagestore.Chunk(body) {
+		page := body[off : off+n]
+		off += n
 		pd := merkle.HashBytes(page)
 		if _, ok := m.pages[pd]; !ok {
 			m.pages[pd] = append([]byte(nil), page...)
@@ -196,41 +197,3 @@ func (m *MemStore) Stat() (pins, pages int) {
 	defer m.mu.RUnlock()
 	return len(m.bodies) + len(m.chunked), len(m.pages)
 }
-
-// memCut is a gear-hash content-defined chunker (16 KiB min, about 64 KiB
-// average, 256 KiB max), the same shape as the page store's, so that an
-// insertion changes O(1) pages.
-func memCut(data []byte) int {
-	const minSize, avg, maxSize = 16 << 10, 64 << 10, 256 << 10
-	n := len(data)
-	if n <= minSize {
-		return n
-	}
-	if n > maxSize {
-		n = maxSize
-	}
-	var h uint64
-	for i := minSize; i < n; i++ {
-		h = h<<1 + memGear[data[i]]
-		mask := uint64(0xFFFC000000000000)
-		if i < avg {
-			mask = 0xFFFFC00000000000
-		}
-		if h&mask == 0 {
-			return i + 1
-		}
-	}
-	return n
-}
-
-var memGear = func() (t [256]uint64) {
-	x := uint64(0x9e3779b97f4a7c15)
-	for i := range t {
-		x += 0x9e3779b97f4a7c15
-		z := x
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-		z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-		t[i] = z ^ (z >> 31)
-	}
-	return
-}()

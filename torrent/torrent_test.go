@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -246,4 +247,33 @@ func (c *crashSink) PutBodies(b []BodyPut) error {
 	}
 	c.crashed = true
 	return errors.Join(c.MemStore.PutBodies(b[:min(c.keep, len(b))]), errCrash)
+}
+
+// TestGoldenInfoHash pins the layout format: this DAG's torrent must not
+// change (a change needs a new LayoutVersion), and a page store and a
+// MemStore holding it offer the same torrent.
+func TestGoldenInfoHash(t *testing.T) {
+	p := plan.P(plan.A(plan.N(5), treeDAG(200, 51), natPin(randomBytes(700<<10, 51))))
+	m := NewMemStore()
+	root := mustPut(t, m, p)
+	lm, err := BuildTorrent(m, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := openStore(t)
+	if _, err := ps.PutPin(p); err != nil {
+		t.Fatal(err)
+	}
+	lp, err := BuildTorrent(StoreAdapter{ps}, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(lm.InfoBytes(), lp.InfoBytes()) {
+		t.Fatal("MemStore and page store offer different torrents")
+	}
+	ih := lm.InfoHash()
+	const golden = "26344a151f833f5c2a1df79cee1de89da5d988b717a07fd33e7422e06f74bc31"
+	if got := fmt.Sprintf("%x", ih); got != golden {
+		t.Fatalf("infohash %s, golden %s (%s)", got, golden, lm.Magnet())
+	}
 }

@@ -91,6 +91,7 @@ type instr struct {
 type lawCode struct {
 	lets [][]instr // the leading let chain, in order
 	body []instr
+	tail *tailCode // the body's final call, for lawLoop; nil if it is none
 }
 
 // shape classifies a body expression by the top of its app chain.
@@ -132,6 +133,7 @@ func (m *machine) compile(li *lawInfo) *lawCode {
 		c.lets[j] = m.compileExpr(v, nmax, li.arity)
 	}
 	c.body = m.compileExpr(b, nmax, li.arity)
+	c.tail = m.compileTail(b, nmax, li.arity, c)
 	li.code = c
 	return c
 }
@@ -185,16 +187,7 @@ func (m *machine) compileExpr(t plan.Value, nmax uint64, selfArity int) []instr 
 			// When the function is a constant of known arity that the
 			// arguments do not saturate, the app is born a closure and
 			// never needs a look at its function part.
-			need := 0
-			ar := 0
-			if isNatV(f, 0) {
-				ar = selfArity
-			} else if !isRef(f, nmax) {
-				ar = m.constArity(f)
-			}
-			if ar > len(xs) {
-				need = ar - len(xs)
-			}
+			need := m.callNeed(f, len(xs), nmax, selfArity)
 			stack = append(stack, task{call: int32(len(xs)), need: need})
 			for _, x := range xs {
 				stack = append(stack, task{t: x})
@@ -207,6 +200,22 @@ func (m *machine) compileExpr(t plan.Value, nmax uint64, selfArity int) []instr 
 		}
 	}
 	return out
+}
+
+// callNeed returns the remaining arity of a call of function part f with
+// k arguments when f's arity is known at compile time and k does not
+// saturate it, else 0.
+func (m *machine) callNeed(f plan.Value, k int, nmax uint64, selfArity int) int {
+	ar := 0
+	if isNatV(f, 0) {
+		ar = selfArity
+	} else if !isRef(f, nmax) {
+		ar = m.constArity(f)
+	}
+	if ar > k {
+		return ar - k
+	}
+	return 0
 }
 
 func isRef(v plan.Value, nmax uint64) bool {
@@ -304,6 +313,13 @@ func (m *machine) instantiate(code []instr, env []*node, into *node) *node {
 // caller truncates m.astack afterwards.
 func (m *machine) runLaw(li *lawInfo, base int, into *node) *node {
 	c := m.compile(li)
+	m.instLets(c, base)
+	return m.instantiate(c.body, m.astack[base:], into)
+}
+
+// instLets pushes the let slots of c after the environment at
+// m.astack[base:] and fills them (PLAN.md 6.2).
+func (m *machine) instLets(c *lawCode, base int) {
 	if len(c.lets) > 0 {
 		a := len(m.astack)
 		for range c.lets {
@@ -324,5 +340,4 @@ func (m *machine) runLaw(li *lawInfo, base int, into *node) *node {
 			slot.become(r)
 		}
 	}
-	return m.instantiate(c.body, m.astack[base:], into)
 }

@@ -42,6 +42,7 @@ type machine struct {
 	frames []frame
 	astack []*node // heads and arguments of steps under way, let slots
 	vstack []*node // instantiate's value stack
+	tailv  []*node // lawLoop's next call
 
 	laws map[*plan.Law]*node
 	pins map[*plan.Pin]*node
@@ -320,11 +321,15 @@ func (m *machine) run(root *node, nf bool) (*node, error) {
 					}
 				}
 				m.stats.LawCalls++
-				m.finishLaw(o, follow(pi.contents).x.(*lawInfo), base, ar)
+				if err := m.lawLoop(o, follow(pi.contents).x.(*lawInfo), base, ar); err != nil {
+					return nil, err
+				}
 				continue
 			case tagLaw:
 				m.stats.LawCalls++
-				m.finishLaw(o, head.x.(*lawInfo), base, ar)
+				if err := m.lawLoop(o, head.x.(*lawInfo), base, ar); err != nil {
+					return nil, err
+				}
 				continue
 			}
 			return nil, fmt.Errorf("pallas: internal error: head %v", head.tag)

@@ -72,9 +72,13 @@ func (n *node) setApp(fn *node, args []*node) {
 		for i, a := range args {
 			n.inl[i] = a
 		}
+		for i := k; i < len(n.inl); i++ {
+			n.inl[i] = nil // not garbage kept alive by an old value
+		}
 		n.args = n.inl[:k:k]
 		return
 	}
+	n.inl = [3]*node{}
 	a := make([]*node, len(args))
 	copy(a, args)
 	n.args = a
@@ -96,6 +100,7 @@ func (m *machine) mkNat(into *node, v plan.Nat) *node {
 		return m.natNode(v)
 	}
 	into.tag, into.flags, into.nat, into.fn, into.args, into.x = tagNat, 0, v, nil, nil, nil
+	into.inl = [3]*node{}
 	return into
 }
 
@@ -192,6 +197,9 @@ func (o *node) become(r *node) {
 	r = follow(r)
 	o.flags = 0
 	o.args = nil
+	// A stale inline argument would keep its whole old subgraph alive
+	// (on (<mul.seed> 300 400) that was every intermediate sum: 1.7 GB).
+	o.inl = [3]*node{}
 	if r == o {
 		o.tag, o.fn, o.x = tagHole, nil, nil
 		return

@@ -27,9 +27,13 @@ const (
 
 type instr struct {
 	op uint8
-	a  int32 // iRef: slot; iMk/iFill: argument count
-	b  int32 // iFill: slot of the let node
-	k  *node // iConst
+	// whnf (iMk, iFill): the node is a partial application of a known
+	// law or primitive, or inert data (a nat head): it is built already
+	// in WHNF, so forcing it costs nothing.
+	whnf bool
+	a    int32 // iRef: slot; iMk/iFill: argument count
+	b    int32 // iFill: slot of the let node
+	k    *node // iConst
 }
 
 type lawCode struct {
@@ -182,10 +186,11 @@ func (m *machine) compile(arity uint64, body *node) *lawCode {
 		t    *node // term to emit as an expression, or nil
 		mk   int32 // when t is nil: emit iMk with this many arguments
 		fill int32 // slot to fill (for the outermost iMk of a let), or -1
+		head *node // when t is nil: the call's head term
 	}
 	var tasks []task
 	emitCall := func(head *node, args []*node, fill int32) {
-		tasks = append(tasks, task{mk: int32(len(args)), fill: fill})
+		tasks = append(tasks, task{mk: int32(len(args)), fill: fill, head: head})
 		for i := len(args) - 1; i >= 0; i-- {
 			tasks = append(tasks, task{t: args[i]})
 		}
@@ -194,10 +199,11 @@ func (m *machine) compile(arity uint64, body *node) *lawCode {
 			tk := tasks[len(tasks)-1]
 			tasks = tasks[:len(tasks)-1]
 			if tk.t == nil {
+				w := m.partialHead(tk.head, maxRef, int(tk.mk))
 				if tk.fill >= 0 {
-					code.prog = append(code.prog, instr{op: iFill, a: tk.mk, b: tk.fill})
+					code.prog = append(code.prog, instr{op: iFill, a: tk.mk, b: tk.fill, whnf: w})
 				} else if tk.mk >= 0 {
-					code.prog = append(code.prog, instr{op: iMk, a: tk.mk})
+					code.prog = append(code.prog, instr{op: iMk, a: tk.mk, whnf: w})
 				}
 				continue
 			}
@@ -208,7 +214,7 @@ func (m *machine) compile(arity uint64, body *node) *lawCode {
 			case eConst:
 				code.prog = append(code.prog, instr{op: iConst, k: c})
 			case eCall:
-				tasks = append(tasks, task{mk: int32(len(a)), fill: -1})
+				tasks = append(tasks, task{mk: int32(len(a)), fill: -1, head: h})
 				for i := len(a) - 1; i >= 0; i-- {
 					tasks = append(tasks, task{t: a[i]})
 				}
@@ -236,4 +242,47 @@ func (m *machine) compile(arity uint64, body *node) *lawCode {
 		code.tail = int32(len(a))
 	}
 	return code
+}
+
+// partialHead reports whether a call of head term h (read as code) to n
+// arguments is a value: h is a constant that is a nat (inert data), a law,
+// or a loaded pin of a law or primitive, whose arity is more than n.
+func (m *machine) partialHead(h *node, maxRef uint64, n int) bool {
+	k, _, c, _, _ := m.readExpr(h, maxRef, nil)
+	if k != eConst {
+		return false
+	}
+	c = m.deref(c)
+	if c.k == kPin {
+		if c.fun == nil {
+			// An input pin: look inside only if its contents are in
+			// memory already (never load a pin just to compile).
+			pi, _ := c.ext.(*pinInfo)
+			if pi == nil || pi.src == nil || !pi.src.Loaded() {
+				return false
+			}
+			if _, err := m.pinItem(c); err != nil {
+				return false
+			}
+		}
+		it := m.deref(c.fun)
+		if it.k == kNat {
+			ar := uint64(1)
+			if isSmall(it) && it.w == 1 {
+				ar = 3
+			} else if isSmall(it) && it.w == 3 {
+				ar = 6
+			}
+			return uint64(n) < ar
+		}
+		c = it
+	}
+	switch c.k {
+	case kNat:
+		return true
+	case kLaw:
+		li := c.ext.(*lawInfo)
+		return !li.arityOK || uint64(n) < li.arity
+	}
+	return false
 }

@@ -43,7 +43,9 @@
 // pin is loaded) by the contents' law name and arity only, as the dialect
 // requires: Add, Sub, Mul, Div, Mod, Dec, Cmp, Trace. Each computes what
 // the Sire law computes, forcing no more than the law (Cmp is lazy).
-// Options.NoJets runs the laws instead.
+// Three more (Ix, BitSz, Eql; jetexact.go) are matched by the exact law,
+// body included, so they cannot change any result. Options.NoJets runs the
+// laws instead.
 //
 // Evaluator also implements runner.SessionMaker: a runner.Session keeps a
 // state machine's state in one heap between inputs. A session, like an

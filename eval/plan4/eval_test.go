@@ -65,6 +65,13 @@ func TestSpecExamples(t *testing.T) {
 		{`(<{"Div" 2 0}> 7 0)`, eval.ErrLoop},
 		{`(<{"Mod" 2 0}> 7 0)`, eval.ErrLoop},
 		{`({"L" 1 (1 (0 (0 (0 0) 1) 2) 2)} 0)`, eval.ErrLoop}, // NF of a cyclic value
+		// A black-hole let met by a primitive, a jet, a tail call, NF.
+		{`({"L" 1 (1 2 (0 (0 (0 (0 (0 (0 <3> (0 1)) (0 2)) (0 3)) (0 4)) (0 5)) 2))} 0)`, eval.ErrLoop},
+		{`({"L" 1 (1 2 (0 <2> 2))} 0)`, eval.ErrLoop},
+		{`({"L" 1 (1 2 (0 (0 <{"Add" 2 0}> 2) 1))} 0)`, eval.ErrLoop},
+		{`({"L" 1 (1 2 (0 (0 <{"Cmp" 2 0}> 2) 1))} 0)`, eval.ErrLoop},
+		{`({"L" 1 (1 2 (0 2 1))} 0)`, eval.ErrLoop},
+		{`({"L" 1 (1 2 (0 (0 (0 0) 1) 2))} 0)`, eval.ErrLoop},
 	}
 	for _, c := range bad {
 		_, err := evalStr(t, c.in, eval.Options{})

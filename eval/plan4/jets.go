@@ -27,6 +27,11 @@ const (
 	jDec
 	jCmp
 	jTrace
+	// Jets matched by exact law (name, arity and body equal to the Sire
+	// law in jetlaws/): semantics identical to the law by construction.
+	jIx
+	jBitSz
+	jEql
 )
 
 var jetNames = [...]string{jAdd: "Add", jSub: "Sub", jMul: "Mul", jDiv: "Div", jMod: "Mod", jDec: "Dec", jCmp: "Cmp", jTrace: "Trace"}
@@ -63,17 +68,27 @@ func jetFor(name, arity plan.Nat) jetID {
 	return jetTable[jetKey{n, a}]
 }
 
-func jetForLaw(li *lawInfo) jetID { return jetFor(li.name, li.arityN) }
+// jetForLaw is the jet of a pin made around the law node li (body
+// exported only when an exact-law jet has the same name and arity).
+func (m *machine) jetForLaw(li *lawInfo) jetID {
+	if id := jetFor(li.name, li.arityN); id != jNone {
+		return id
+	}
+	return exactJet(li.name, li.arityN, func() plan.Value { return m.export(li.body) })
+}
 
 func jetForValue(v plan.Value) jetID {
 	if l, ok := v.(*plan.Law); ok {
-		return jetFor(l.Name, l.Arity)
+		if id := jetFor(l.Name, l.Arity); id != jNone {
+			return id
+		}
+		return exactJetForLaw(l)
 	}
 	return jNone
 }
 
 func jetArity(id jetID) int {
-	if id == jDec {
+	if id == jDec || id == jBitSz {
 		return 1
 	}
 	return 2
@@ -93,13 +108,15 @@ func (m *machine) jetReady(id jetID, args []*node) bool {
 	return true
 }
 
-func isWHNF(n *node) bool { return n.k != kApp || n.flags&fWHNF != 0 }
+// isWHNF reports whether a dereferenced node is a value: a nat, pin, law
+// or WHNF app (a thunk or a black-hole let is not).
+func isWHNF(n *node) bool { return n.k < kApp || (n.k == kApp && n.flags&fWHNF != 0) }
 
 // callJet runs jet id on args (len = the jet's arity).
 func (m *machine) callJet(id jetID, self *node, args []*node, volatile bool) (x, v *node, err error) {
 	switch id {
-	case jCmp:
-		st := &cmpState{stack: []cmpPair{{args[0], args[1]}}}
+	case jCmp, jEql:
+		st := &cmpState{stack: []cmpPair{{args[0], args[1]}}, eql: id == jEql}
 		m.push(frame{op: opCmp, n: self, args: ownArgs(args, volatile), aux: st})
 		return m.cmpStage(&m.frames[len(m.frames)-1])
 	case jTrace:
@@ -114,8 +131,7 @@ func (m *machine) callJet(id jetID, self *node, args []*node, volatile bool) (x,
 		if jetArity(id) == 1 {
 			return nil, arith(id, a0, nil), nil
 		}
-		r, err := m.arith2(id, a0, m.deref(args[1]))
-		return nil, r, err
+		return m.finish2(id, a0, m.deref(args[1]))
 	}
 	a := ownArgs(args, volatile)
 	m.push(frame{op: opJet2, i: 0, n: self, args: a, aux: nil})
@@ -154,7 +170,23 @@ func (m *machine) jet2Next(f *frame) (x, r *node, err error) {
 	if k == 1 {
 		return nil, arith(id, args[0], nil), nil
 	}
-	v, err := m.arith2(id, args[0], args[1])
+	return m.finish2(id, args[0], args[1])
+}
+
+// finish2 completes a two-argument jet on WHNF arguments. Ix returns the
+// selected element to evaluate (a tail call, as in the law).
+func (m *machine) finish2(id jetID, a, b *node) (x, v *node, err error) {
+	if id == jIx {
+		i := natCast(a)
+		if b.k == kApp && isSmall(i) {
+			_, sp := m.pairSpine(b, nil)
+			if i.w < uint64(len(sp)) {
+				return sp[i.w], nil, nil
+			}
+		}
+		return nil, smallNats[0], nil
+	}
+	v, err = m.arith2(id, a, b)
 	return nil, v, err
 }
 
@@ -167,6 +199,15 @@ func natCast(n *node) *node {
 }
 
 func arith(id jetID, a, _ *node) *node {
+	if id == jBitSz {
+		if a.k != kNat {
+			return smallNats[1] // what the law gives for a non-nat
+		}
+		if isSmall(a) {
+			return natNode(uint64(bits.Len64(a.w)))
+		}
+		return natNode(uint64(bigOf(a).BitLen()))
+	}
 	x := natCast(a)
 	// Dec
 	if isSmall(x) {
@@ -241,6 +282,7 @@ func (m *machine) arith2(id jetID, a, b *node) (*node, error) {
 // only when the law would (PLAN4.md section 8).
 type cmpState struct {
 	stack []cmpPair
+	eql   bool // the Eql jet: 1 when equal, else 0
 }
 
 type cmpPair struct{ a, b *node }
@@ -280,7 +322,14 @@ func (m *machine) cmpStage(f *frame) (x, v *node, err error) {
 	if err := m.step(); err != nil {
 		return nil, nil, err
 	}
+	eql := f.aux.eql
 	m.pop()
+	if eql {
+		if c == 0 {
+			return nil, smallNats[1], nil
+		}
+		return nil, smallNats[0], nil
+	}
 	return nil, cmpResult(c), nil
 }
 

@@ -215,3 +215,67 @@ func TestCmpLazy(t *testing.T) {
 		}
 	}
 }
+
+// TestExactJets: Ix, BitSz and Eql get their jets only for the exact law
+// (a fake with the same name and arity runs its own body), and agree with
+// the law on random inputs, including non-nats and laziness.
+func TestExactJets(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	small := func() string {
+		switch rng.Intn(5) {
+		case 0:
+			return fmt.Sprintf("(0 %d %d)", rng.Intn(4), rng.Intn(4))
+		case 1:
+			return fmt.Sprintf("<%d>", rng.Intn(3))
+		case 2:
+			return fmt.Sprintf("(<2> %d)", rng.Intn(300))
+		}
+		return fmt.Sprint(rng.Intn(300))
+	}
+	list := func() string {
+		switch rng.Intn(4) {
+		case 0:
+			return small()
+		case 1:
+			return `({"K" 3 0} 5 (<2> 6))`
+		}
+		s := "(0"
+		for i := rng.Intn(5); i >= 0; i-- {
+			s += " " + small()
+		}
+		return s + ")"
+	}
+	var srcs []string
+	for i := 0; i < 60; i++ {
+		srcs = append(srcs,
+			fmt.Sprintf("(<BitSz.seed> %s)", small()),
+			fmt.Sprintf("(<Ix.seed> %s %s)", small(), list()),
+			fmt.Sprintf("(<Eql.seed> %s %s)", list(), list()),
+		)
+	}
+	srcs = append(srcs, `(<Ix.seed> 1 (0 ({"L" 1 (1 2 2)} 0) 7))`,
+		`(<Eql.seed> (0 1 ({"L" 1 (1 2 2)} 0)) (0 2 3))`)
+	for _, src := range srcs {
+		jet, st, err := evalV(t, parseExpr(t, src), eval.Options{})
+		if err != nil || st.JetCalls == 0 {
+			t.Fatalf("%s: %v, %d jet calls", src, err, st.JetCalls)
+		}
+		law, _, err := evalV(t, parseExpr(t, src), eval.Options{NoJets: true, Steps: 20_000_000})
+		if err != nil || !plan.Equal(jet, law) {
+			t.Fatalf("%s: jet %s, law %s (%v)", src, plan.String(jet), plan.String(law), err)
+		}
+	}
+	if got := mustEval(t, "(<BitSz.seed> 0x123456789abcdef0123456789)"); !plan.Equal(got, plan.N(97)) {
+		t.Fatalf("BitSz big: %s", plan.String(got))
+	}
+	// A fake with the right name and arity gets no jet.
+	got := mustEval(t, `(<{"Ix" 2 7}> 0 (0 1))`)
+	if !plan.Equal(got, plan.N(7)) {
+		t.Fatalf("fake Ix: %s", plan.String(got))
+	}
+	// A pin made at run time around the exact law gets the jet too.
+	_, st, err := evalV(t, parseExpr(t, `(<0> (<PinItem.seed> <BitSz.seed>) 255)`), eval.Options{})
+	if err != nil || st.Steps > 10 {
+		t.Fatalf("run-time pin: %v %+v (the law would take hundreds of steps)", err, st)
+	}
+}

@@ -597,6 +597,9 @@ func (m *machine) callLaw(law, self *node, args []*node) (x, v *node, err error)
 			nd := newApp(int(in.a))
 			nd.fun = stk[b]
 			copy(nd.args, stk[b+1:])
+			if in.whnf {
+				nd.flags = fWHNF
+			}
 			stk = stk[:b+1]
 			stk[b] = nd
 		case iFill:
@@ -604,6 +607,9 @@ func (m *machine) callLaw(law, self *node, args []*node) (x, v *node, err error)
 			nd := slots[in.b]
 			nd.fun = stk[b]
 			copy(nd.args, stk[b+1:])
+			if in.whnf {
+				nd.flags = fWHNF
+			}
 			stk = stk[:b]
 		}
 	}
@@ -614,7 +620,7 @@ func (m *machine) callLaw(law, self *node, args []*node) (x, v *node, err error)
 	}
 	head := m.deref(stk[0])
 	targs := stk[1:]
-	if head.k != kApp || head.flags&fWHNF != 0 {
+	if isWHNF(head) {
 		// The head is already a value: apply it directly.
 		return m.applyLater(head, targs, true)
 	}
@@ -681,7 +687,7 @@ func splitLast(v *node) (*node, *node) {
 // tailCall evaluates (f args...); args is scratch (m.cbuf).
 func (m *machine) tailCall(f *node, args []*node) (x, v *node, err error) {
 	f = m.deref(f)
-	if f.k != kApp || f.flags&fWHNF != 0 {
+	if isWHNF(f) {
 		return m.applyLater(f, args, true)
 	}
 	m.push(frame{op: opApply, args: ownArgs(args, true)})
@@ -692,7 +698,7 @@ func (m *machine) tailCall(f *node, args []*node) (x, v *node, err error) {
 func (m *machine) makePin(v *node) *node {
 	p := &node{k: kPin, flags: fWHNF | fNF, fun: v}
 	if v.k == kLaw {
-		p.w = uint64(jetForLaw(v.ext.(*lawInfo)))
+		p.w = uint64(m.jetForLaw(v.ext.(*lawInfo)))
 	}
 	return p
 }
@@ -756,6 +762,10 @@ func (m *machine) nfStep(f *frame) (x, v *node, err error) {
 			a := m.deref(n.args[f.i])
 			n.args[f.i] = a
 			f.i++
+			if a.k == kHole {
+				m.push(frame{op: opNF1})
+				return a, nil, nil // a loop
+			}
 			if a.k != kApp || a.flags&fNF != 0 {
 				continue
 			}

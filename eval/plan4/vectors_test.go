@@ -34,14 +34,11 @@ func loadSeed(path string) (plan.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	tree, err := seed.Decode(data, seed.Plan4, []plan.Value{plan.P(plan.N(0))})
+	v, err := LoadSeed(context.Background(), data, eval.Options{})
 	if err != nil {
 		return nil, err
 	}
-	r, err := Evaluator{}.Eval(context.Background(), tree, eval.Options{})
-	if err != nil {
-		return nil, err
-	}
+	r := eval.Result{Value: v}
 	if seedCache.m == nil {
 		seedCache.m = map[string]plan.Value{}
 	}
@@ -131,3 +128,22 @@ func slowWithoutJets(expr string) bool {
 }
 
 var _ = errors.Is
+
+func TestLoadSeedErrors(t *testing.T) {
+	// Two holes: the plan-di-c loader accepts at most one.
+	bad := make([]byte, 40)
+	bad[0] = 2
+	if _, err := LoadSeed(context.Background(), bad, eval.Options{}); !errors.Is(err, seed.ErrCorrupt) {
+		t.Fatalf("two holes accepted: %v", err)
+	}
+	if _, err := LoadSeed(context.Background(), []byte{1, 2, 3}, eval.Options{}); !errors.Is(err, seed.ErrCorrupt) {
+		t.Fatal("short file accepted")
+	}
+	v, err := loadSeed(filepath.Join(vectorDir, "PinItem.seed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := v.(*plan.Pin); !ok || p.MustItem().(*plan.Law).Arity.Cmp(plan.N(1)) != 0 {
+		t.Fatalf("PinItem.seed: %s", plan.String(v))
+	}
+}

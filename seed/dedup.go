@@ -1,0 +1,204 @@
+package seed
+
+import (
+	"cmp"
+	"slices"
+)
+
+// The encoder works in three steps: tree walks the value into a raw tree
+// (encoder.raw), internPending interns its word nats, and dedup
+// hash-conses the raw cells into the deduplicated tree (encoder.cells).
+// Separating them keeps the walk free of hash-table probes, and lets the
+// nats be interned by one sort (sequential memory access) instead of a
+// probe per leaf (a cache miss each on a large value).
+
+// pendPair is a word nat leaf of the raw tree: its value and its index in
+// encoder.pendVals.
+type pendPair struct {
+	v uint64
+	i uint32
+}
+
+// pendSort holds the pooled buffers of internPending.
+type pendSort struct {
+	a, b []pendPair
+	id   []int32 // pendVals index -> interned leaf id
+}
+
+// internPending interns the raw tree's word nats: it sorts them, appends
+// each distinct value to smallVals in ascending order and records the leaf
+// id of every occurrence. It returns how many values it appended.
+func (e *encoder) internPending() (int, error) {
+	ps := &e.scratch.sort
+	n := len(e.pendVals)
+	ps.id = grow(ps.id, n)
+	if n == 0 {
+		return 0, nil
+	}
+	a := grow(ps.a, n)
+	for i, v := range e.pendVals {
+		a[i] = pendPair{v, uint32(i)}
+	}
+	a, b := radixSort(a, grow(ps.b, n))
+	ps.a, ps.b = a[:0], b[:0]
+	start := len(e.smallVals)
+	for i, p := range a {
+		if i == 0 || p.v != a[i-1].v {
+			if len(e.smallVals) >= maxLeaves {
+				return 0, unrepf("more than %d distinct nats", maxLeaves)
+			}
+			e.smallVals = append(e.smallVals, p.v)
+		}
+		ps.id[p.i] = leafID(len(e.smallVals)-1, leafSmall)
+	}
+	return len(e.smallVals) - start, nil
+}
+
+// radixSort sorts a by value, stably, using b as scratch, and returns the
+// sorted slice and the other one (a and b, in some order). It is an LSD
+// radix sort with 11-bit digits that skips the digits equal in all
+// values: sequential passes over the data, where interning by hash table
+// costs a cache miss per entry on a large value.
+func radixSort(a, b []pendPair) (sorted, other []pendPair) {
+	if len(a) < 256 {
+		slices.SortStableFunc(a, func(x, y pendPair) int { return cmp.Compare(x.v, y.v) })
+		return a, b
+	}
+	const (
+		bits   = 11
+		digits = (64 + bits - 1) / bits
+		mask   = 1<<bits - 1
+	)
+	var count [digits][1 << bits]int
+	for _, p := range a {
+		v := p.v
+		for d := range digits {
+			count[d][v>>(bits*d)&mask]++
+		}
+	}
+	for d := range digits {
+		c := &count[d]
+		shift := uint(bits * d)
+		if c[a[0].v>>shift&mask] == len(a) {
+			continue // every value has this digit
+		}
+		sum := 0
+		for i, x := range c {
+			c[i] = sum
+			sum += x
+		}
+		for _, p := range a {
+			k := p.v >> shift & mask
+			b[c[k]] = p
+			c[k]++
+		}
+		a, b = b, a
+	}
+	return a, b
+}
+
+// bottom groups the raw cells whose children are both leaves (in a tree
+// most cells are near the leaves: half of a balanced tree's) by sorting
+// their keys: it sets each one's canon entry to the first raw cell of its
+// group, and marks (seen bit 2) the groups of two or more, whose cell is
+// hot from the start. dedup's pass then makes the cells in raw order,
+// which keeps the deduplicated tree in about the order the fragment
+// writer walks it. None of them enters the hash table: a probe for a cell
+// of two leaves can only come from dedup's pass, which does not make
+// them that way, and encoder.touch indexes parents of cells.
+func (e *encoder) bottom(canon []int32, seen []uint8) {
+	ps := &e.scratch.sort
+	pend := ps.id
+	// Key: the two leaves' ^id (x<<2 | tag), packed as tightly as the
+	// largest allows, so that the sort has as few digits as possible.
+	var most int32
+	for _, rc := range e.raw {
+		if rc.h < 0 && rc.t < 0 {
+			most |= ^leafOf(rc.h, pend) | ^leafOf(rc.t, pend)
+		}
+	}
+	shift := uint(bitwidth(uint64(most)))
+	a := ps.a[:0]
+	for c, rc := range e.raw {
+		if rc.h < 0 && rc.t < 0 {
+			k := uint64(^leafOf(rc.h, pend))<<shift | uint64(^leafOf(rc.t, pend))
+			a = push(a, pendPair{k, uint32(c)})
+		}
+	}
+	a, b := radixSort(a, grow(ps.b, len(a)))
+	ps.a, ps.b = a[:0], b[:0]
+	// The sort is stable: a group's first raw cell comes first.
+	var first uint32
+	for i, p := range a {
+		if i > 0 && p.v == a[i-1].v {
+			seen[first] = 2
+		} else {
+			first = p.i
+		}
+		canon[p.i] = int32(first)
+	}
+}
+
+// leafOf returns the interned leaf of a raw-tree leaf.
+func leafOf(x int32, pend []int32) int32 {
+	if ^x&3 == leafPend {
+		return pend[^x>>2]
+	}
+	return x
+}
+
+// dedup hash-conses the raw tree into encoder.cells and returns the node
+// of rawRoot. Raw cells come children first, so one pass in order sees
+// every cell's children already deduplicated. A raw cell that the value
+// shared by pointer is referenced by more than one raw cell: the second
+// reference turns it hot, as a hash hit does (see encoder.touch).
+func (e *encoder) dedup(rawRoot int32) int32 {
+	raw := e.raw
+	canon := grow(e.scratch.canon, len(raw))
+	e.scratch.canon = canon
+	seen := grow(e.scratch.seen, len(raw))
+	clear(seen)
+	e.scratch.seen = seen
+	pend := e.scratch.sort.id
+	// The deduplicated tree has at most as many cells as the raw one.
+	e.cells = slices.Grow(e.cells, len(raw))
+	e.meta = slices.Grow(e.meta, len(raw))
+	resolve := func(x int32) int32 {
+		if x < 0 {
+			return leafOf(x, pend)
+		}
+		y := canon[x]
+		if seen[x]&1 != 0 {
+			e.touch(y)
+		} else {
+			seen[x] |= 1
+		}
+		return y
+	}
+	e.bottom(canon, seen)
+	for c, rc := range raw {
+		if rc.h < 0 && rc.t < 0 {
+			// Grouped by bottom: the first of a group makes the cell.
+			first := canon[c]
+			if first != int32(c) {
+				canon[c] = canon[first]
+				continue
+			}
+			canon[c] = int32(len(e.cells))
+			e.cells = append(e.cells, cell{leafOf(rc.h, pend), leafOf(rc.t, pend)})
+			m := int32(metaNone)
+			if seen[c]&2 != 0 {
+				m = metaHot
+			}
+			e.meta = append(e.meta, m)
+			continue
+		}
+		h := resolve(rc.h)
+		t := resolve(rc.t)
+		canon[c] = e.cell(h, t)
+	}
+	if rawRoot < 0 {
+		return resolve(rawRoot)
+	}
+	return canon[rawRoot]
+}
