@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"errors"
+	"runtime/debug"
 
 	"github.com/spf13/pflag"
 
@@ -48,6 +49,13 @@ func runRun(env *Env, args []string) error {
 	opts := runner.Options{Steps: eo.Steps, NoJets: eo.NoJets}
 	opts.Trace, _ = env.Flags.GetBool("trace")
 	opts.KeepGoing, _ = env.Flags.GetBool("keep-going")
+	// A state machine is a long-running allocation-heavy evaluation:
+	// collecting less often cuts CPU by a third to a half on compiler-like
+	// workloads (plan4 profiles), and the soft memory limit makes the
+	// collector work harder before the heap reaches it, so peak memory
+	// stays bounded.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(1536 << 20))
 	in := bufio.NewReaderSize(env.Stdin, 1<<16)
 	_, err = runner.Run(env.Ctx, e, state, in, env.Stdout, env.Stderr, opts)
 	if err != nil {

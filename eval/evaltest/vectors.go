@@ -38,6 +38,7 @@ type Case struct {
 	Expr    string
 	Want    string // normal form text, or "!error"
 	Derived bool   // third field "# derived"
+	Lazy    bool   // third field "# lazy" (vectors/plan4)
 }
 
 // ReadCases reads a cases.tsv file: UTF-8, LF, no header, one case per line.
@@ -54,8 +55,8 @@ func ReadCases(path string) ([]Case, error) {
 	for sc.Scan() {
 		line++
 		s := strings.TrimRight(sc.Text(), "\r")
-		if s == "" {
-			continue
+		if s == "" || strings.HasPrefix(s, "#") {
+			continue // blank and comment lines (vectors/plan4 has a header)
 		}
 		fs := strings.Split(s, "\t")
 		if len(fs) < 2 || len(fs) > 3 {
@@ -63,10 +64,16 @@ func ReadCases(path string) ([]Case, error) {
 		}
 		c := Case{Line: line, Expr: fs[0], Want: fs[1]}
 		if len(fs) == 3 {
-			if fs[2] != "# derived" {
-				return nil, fmt.Errorf("%s:%d: third field must be %q", path, line, "# derived")
+			switch fs[2] {
+			case "# derived":
+				c.Derived = true
+			case "# lazy":
+				// vectors/plan4: a case only a lazy jet finishes; it
+				// must pass like any other.
+				c.Lazy = true
+			default:
+				return nil, fmt.Errorf("%s:%d: third field must be %q or %q", path, line, "# derived", "# lazy")
 			}
-			c.Derived = true
 		}
 		out = append(out, c)
 	}
