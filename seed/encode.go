@@ -1,6 +1,7 @@
 package seed
 
 import (
+	"time"
 	"cmp"
 	"encoding/binary"
 	"fmt"
@@ -132,6 +133,7 @@ type encoder struct {
 	children []*plan.Pin           // Body: hole j is children[j-1]
 
 	stack []encFrame
+	sink  int // see tree: keeps its early loads from being optimized away
 
 	scratch *scratch
 }
@@ -416,6 +418,20 @@ descend:
 				res, size = id, memoMin
 				break
 			}
+			// Touch the arguments' nodes now, all at once: walking a
+			// large value is a chain of dependent cache misses (each
+			// node's address is in its parent), and loads issued
+			// together overlap, where one at a time they do not.
+			for _, a := range x.Args {
+				switch y := a.(type) {
+				case *plan.App:
+					e.sink += len(y.Args)
+				case plan.Nat:
+					if y.IsSmall() {
+						e.sink++
+					}
+				}
+			}
 			e.stack = append(e.stack, encFrame{app: x, next: -1})
 			cur = x.Fun
 			continue descend
@@ -554,15 +570,24 @@ descend:
 }
 
 func (e *encoder) encode(v plan.Value) ([]byte, error) {
+	t0 := time.Now()
 	rawRoot, err := e.tree(v)
 	if err != nil {
 		return nil, err
 	}
+	t1 := time.Now()
 	nPend, err := e.internPending()
 	if err != nil {
 		return nil, err
 	}
+	t2 := time.Now()
 	root := e.dedup(rawRoot)
+	t3 := time.Now()
+	defer func() {
+		if TimingHook != nil {
+			TimingHook(t1.Sub(t0), t2.Sub(t1), t3.Sub(t2), time.Since(t3))
+		}
+	}()
 	switch e.conv {
 	case Plan4:
 		if e.h0Used {
@@ -912,3 +937,5 @@ func (m *u64map) grow() {
 		m.n++
 	}
 }
+
+var TimingHook func(walk, intern, dedup, write time.Duration)

@@ -275,8 +275,40 @@ func (m *machine) instantiate(code []instr, env []*node, into *node) *node {
 			return r
 		}
 	}
-	vs := m.vstack[:0]
 	last := len(code) - 1
+	if in := &code[last]; in.op == iCall && int(in.n) == last-1 {
+		// A call whose function part and arguments are all references or
+		// constants (a postfix call of n arguments in n+2 instructions has
+		// no nested call): no value stack.
+		n := into
+		if n == nil {
+			n = m.newNode()
+		}
+		n.tag, n.flags, n.x = tagApp, 0, nil
+		n.fn = operand(code[0], env)
+		k := last - 1
+		if k <= len(n.inl) {
+			for i := 0; i < k; i++ {
+				n.inl[i] = operand(code[1+i], env)
+			}
+			for i := k; i < len(n.inl); i++ {
+				n.inl[i] = nil
+			}
+			n.args = n.inl[:k:k]
+		} else {
+			a := make([]*node, k)
+			for i := range a {
+				a[i] = operand(code[1+i], env)
+			}
+			n.inl[0], n.inl[1], n.inl[2] = nil, nil, nil
+			n.args = a
+		}
+		if in.need > 0 {
+			n.flags, n.need = fWHNF, in.need
+		}
+		return n
+	}
+	vs := m.vstack[:0]
 	for i := range code {
 		in := &code[i]
 		switch in.op {
@@ -302,7 +334,7 @@ func (m *machine) instantiate(code []instr, env []*node, into *node) *node {
 		}
 	}
 	r := vs[0]
-	clear(vs)
+	vs[0] = nil // (clear() of one pointer costs a bulk write barrier)
 	m.vstack = vs[:0]
 	return r
 }

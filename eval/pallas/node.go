@@ -78,7 +78,7 @@ func (n *node) setApp(fn *node, args []*node) {
 		n.args = n.inl[:k:k]
 		return
 	}
-	n.inl = [3]*node{}
+	n.inl[0], n.inl[1], n.inl[2] = nil, nil, nil
 	a := make([]*node, len(args))
 	copy(a, args)
 	n.args = a
@@ -100,7 +100,7 @@ func (m *machine) mkNat(into *node, v plan.Nat) *node {
 		return m.natNode(v)
 	}
 	into.tag, into.flags, into.nat, into.fn, into.args, into.x = tagNat, 0, v, nil, nil, nil
-	into.inl = [3]*node{}
+	into.inl[0], into.inl[1], into.inl[2] = nil, nil, nil
 	return into
 }
 
@@ -199,7 +199,7 @@ func (o *node) become(r *node) {
 	o.args = nil
 	// A stale inline argument would keep its whole old subgraph alive
 	// (on (<mul.seed> 300 400) that was every intermediate sum: 1.7 GB).
-	o.inl = [3]*node{}
+	o.inl[0], o.inl[1], o.inl[2] = nil, nil, nil
 	if r == o {
 		o.tag, o.fn, o.x = tagHole, nil, nil
 		return

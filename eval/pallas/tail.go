@@ -226,14 +226,19 @@ func (m *machine) lawLoop(o *node, li *lawInfo, base, ar int) error {
 			}
 		}
 		ph := m.instantiate(t.call.head, env, nil)
-		args := m.tailv[:0]
+		// The next call's arguments, in a Go stack array when they fit:
+		// stores there need no write barrier and no clearing.
+		var buf [8]*node
+		args := buf[:0]
+		if len(t.call.args)+1 > len(buf) {
+			args = make([]*node, 0, len(t.call.args)+1)
+		}
 		for _, code := range t.call.args {
 			args = append(args, m.instantiate(code, env, nil))
 		}
 		if mn != nil {
 			args = append(args, mn)
 		}
-		m.tailv = args
 		h := follow(ph)
 		nli, err := m.tailLaw(h)
 		if err != nil {
@@ -246,16 +251,24 @@ func (m *machine) lawLoop(o *node, li *lawInfo, base, ar int) error {
 		if err := m.tick(); err != nil {
 			// The pending call, flattened: the same app as (p m).
 			o.setApp(ph, args)
-			clear(args)
 			m.truncate(base)
 			return err
 		}
 		m.stats.LawCalls++
-		m.truncate(base)
-		m.astack = append(m.astack, h)
-		m.astack = append(m.astack, args...)
-		clear(args)
-		li, ar = nli, len(args)
+		// The call replaces the environment: write it over the old one and
+		// clear only what is left above it (the let slots, surplus
+		// arguments).
+		k := len(args)
+		if len(m.astack) < base+1+k {
+			m.astack = append(m.astack, make([]*node, base+1+k-len(m.astack))...)
+		}
+		s := m.astack[base:]
+		s[0] = h
+		for i, a := range args {
+			s[1+i] = a
+		}
+		m.truncate(base + 1 + k)
+		li, ar = nli, k
 		fresh = nil
 		if mn != nil {
 			if v, small := mn.nat.Uint64(); small && v >= uint64(len(smallNats)) {
@@ -302,6 +315,5 @@ func (m *machine) finishCall(o *node, t *tailCode, ph *node, args []*node, mn *n
 		}
 		o.setApp(p, args[len(args)-1:])
 	}
-	clear(args)
 	m.truncate(base)
 }
