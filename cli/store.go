@@ -51,6 +51,9 @@ func OpenStore(env *Env, readOnly bool) (*pagestore.Store, error) {
 	}
 	st, err := pagestore.Open(env.StoreDir, opts)
 	if err != nil {
+		if errors.Is(err, pagestore.ErrNoStore) {
+			return nil, fmt.Errorf("%w: %s (a command that writes, such as pstore put, creates it; or pass --store DIR)", pagestore.ErrNoStore, env.StoreDir)
+		}
 		if errors.Is(err, pagestore.ErrLocked) {
 			return nil, fmt.Errorf("%w (waited %v; is another pstore writing to %s?)", err, waitOf(opts), env.StoreDir)
 		}

@@ -8,7 +8,7 @@ import "errors"
 // message (test with errors.Is).
 var (
 	// Open.
-	ErrNoStore   = errors.New("pagestore: no store here (open with Options.Create to create one)")
+	ErrNoStore   = errors.New("pagestore: no store here")
 	ErrBadFormat = errors.New("pagestore: not a pstore store (bad magic)")
 	ErrVersion   = errors.New("pagestore: unsupported store format version")
 	ErrParams    = errors.New("pagestore: unsupported chunker parameters")
