@@ -235,7 +235,7 @@ type errPoints struct {
 // category on a log y axis.
 func WriteChart(f *Figure, path string) error {
 	p := plot.New()
-	p.Title.Text = f.Title
+	p.Title.Text = wrap(f.Title, 64)
 	p.Y.Label.Text = fmt.Sprintf("%s (%s)", f.YLabel, f.YUnit)
 	if f.Categorical {
 		p.X.Label.Text = f.XLabel
@@ -330,7 +330,8 @@ func WriteChart(f *Figure, path string) error {
 	if f.Categorical {
 		names := make([]string, len(xs))
 		for i, x := range xs {
-			names[i] = x.Label
+			// "name (size)" on two lines, so neighbours do not overlap.
+			names[i] = strings.Replace(x.Label, " (", "\n(", 1)
 		}
 		p.NominalX(names...)
 		p.X.Min, p.X.Max = -0.5, float64(len(xs))-0.5
@@ -356,10 +357,37 @@ func WriteChart(f *Figure, path string) error {
 		p.Y.Min, p.Y.Max = p.Y.Min/1.5, p.Y.Max*4 // room for the legend
 	}
 	w := 7 * vg.Inch
-	if f.Categorical && len(xs) > 4 {
-		w = vg.Length(1.6*float64(len(xs))) * vg.Inch
+	if f.Categorical {
+		w = max(w, vg.Length(2.2*float64(len(xs)))*vg.Inch)
 	}
 	return p.Save(w, 4.5*vg.Inch, path)
+}
+
+// wrap breaks s into lines of at most n bytes at spaces.
+func wrap(s string, n int) string {
+	var lines []string
+	for len(s) > n {
+		i := strings.LastIndexByte(s[:n], ' ')
+		if i <= 0 {
+			break
+		}
+		lines = append(lines, s[:i])
+		s = s[i+1:]
+	}
+	return strings.Join(append(lines, s), "\n")
+}
+
+// LoadReport reads a results.json written by WriteReport.
+func LoadReport(path string) (*Report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var rep Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &rep, nil
 }
 
 func floorPos(xs []Point) float64 {

@@ -25,6 +25,7 @@ func init() {
 			fs.Bool("big", false, "load suite: add a 10 GB store")
 			fs.Int("runs", 0, "repeated runs per point (default 3 quick, 5 full)")
 			fs.String("workdir", "", "where the stores are built (default OUT/work; removed at the end)")
+			fs.String("replot", "", "redraw report.md and the charts of DIR from its results.json, without running anything")
 			fs.Bool("in-process", false, "run every suite in this process (default: each suite in a fresh child process, so a crash costs one suite)")
 			// Tiny sizes, for the harness's own test (also PSTORE_BENCH_TINY=1).
 			fs.Bool("tiny", false, "tiny sizes (tests only)")
@@ -42,6 +43,17 @@ func runBench(env *Env, args []string) error {
 	runs, _ := fs.GetInt("runs")
 	tiny, _ := fs.GetBool("tiny")
 	work, _ := fs.GetString("workdir")
+	if dir, _ := fs.GetString("replot"); dir != "" {
+		rep, err := bench.LoadReport(filepath.Join(dir, "results.json"))
+		if err != nil {
+			return err
+		}
+		if err := bench.WriteReport(rep, dir); err != nil {
+			return err
+		}
+		fmt.Fprint(env.Stdout, bench.SummaryTable(rep))
+		return nil
+	}
 	inProcess, _ := fs.GetBool("in-process")
 	if env.Getenv("PSTORE_BENCH_INPROC") == "1" {
 		inProcess = true

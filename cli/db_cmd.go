@@ -33,7 +33,7 @@ func init() {
 	AddExitRule(db.ErrBadResult, ExitEvalFailed)
 	Register(&Command{
 		Name: "db",
-		Usage: "db create NAME --init VALUE [--evaluator NAME] [--steps N] | send NAME INPUT | run NAME [--keep-going] |\n" +
+		Usage: "db create NAME --init VALUE [--evaluator NAME] [--steps N] [--on-budget reject|suspend] | send NAME INPUT | run NAME [--keep-going] |\n" +
 			"       log NAME [--from N] | status NAME | snapshot NAME | replay NAME --verify | list |\n" +
 			"       compact NAME [--drop-history] | drop NAME",
 		Short: "durable PLAN databases: an event log and snapshots on the store",
@@ -42,6 +42,7 @@ func init() {
 			fs.String("evaluator", "", "create: evaluator ("+eval.DefaultName+" by default)")
 			fs.Int64("steps", 0, "create: per-input step budget (0: default 100000000, negative: unlimited)")
 			fs.Int64("snapshot-every", 0, "create: snapshot every N events (0: default 10000, negative: never)")
+			fs.String("on-budget", "reject", "create: what to do with an input that exhausts its budget: reject, or suspend (log it pending and finish it before later inputs)")
 			fs.Int64("snapshot-bytes", 0, "create: snapshot every N bytes of log (0: default 16 MiB, negative: never)")
 			fs.Uint64("from", 1, "log: first event to show")
 			fs.Bool("verify", false, "replay: check the replayed state against the log (always on)")
@@ -192,7 +193,15 @@ func dbCreate(env *Env, name string) error {
 	if err != nil {
 		return err
 	}
-	d, err := db.Create(env.Ctx, st, name, init, db.CreateOptions{Evaluator: ev.Name(), Steps: steps, SnapshotEvery: every, SnapshotBytes: bytes})
+	onBudget := db.OnBudgetReject
+	switch ob, _ := env.Flags.GetString("on-budget"); ob {
+	case "reject", "":
+	case "suspend":
+		onBudget = db.OnBudgetSuspend
+	default:
+		return Usagef("--on-budget must be reject or suspend, not %q", ob)
+	}
+	d, err := db.Create(env.Ctx, st, name, init, db.CreateOptions{Evaluator: ev.Name(), Steps: steps, SnapshotEvery: every, SnapshotBytes: bytes, OnBudget: onBudget})
 	if err != nil {
 		return EvalError(err)
 	}

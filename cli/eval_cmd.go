@@ -11,6 +11,7 @@ import (
 	"pstore/eval"
 	_ "pstore/eval/pallas" // registers "pallas"
 	_ "pstore/eval/plan4"  // registers "plan4"
+	"pstore/eval/suspend"
 	"pstore/plan"
 )
 
@@ -22,12 +23,13 @@ func init() {
 	AddExitRule(eval.ErrUnknown, ExitUsage)
 	Register(&Command{
 		Name:  "eval",
-		Usage: "eval [--evaluator NAME] [--steps N] [--no-jets] [--pin] EXPR",
-		Short: "evaluate an expression to normal form (EXPR may name stored pins by CID and seed files by @path)",
+		Usage: "eval [--evaluator NAME] [--steps N] [--no-jets] [--pin] [--suspend] EXPR",
+		Short: "evaluate an expression to normal form (EXPR may name stored pins by CID and seed files by @path); " + suspendHelp,
 		Flags: func(fs *pflag.FlagSet) {
 			AddEvalFlags(fs)
 			fs.Bool("pin", false, "store the result as a pin and print its CID")
 			fs.Bool("stats", false, "print evaluation statistics to stderr")
+			fs.Bool("suspend", false, "store the computation instead of failing when --steps or Ctrl-C stops it; print its CID, exit 3")
 			AddPrintFlags(fs)
 			AddWaitFlag(fs)
 		},
@@ -96,6 +98,15 @@ func runEval(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if susp, _ := env.Flags.GetBool("suspend"); susp {
+		res, err := runSuspendable(env, sc, func() (suspend.Outcome, error) {
+			return suspend.Run(env.Ctx, e, v, opts)
+		}, "")
+		if err != nil {
+			return err
+		}
+		return printEvalResult(env, sc, res)
+	}
 	res, err := e.Eval(env.Ctx, v, opts)
 	if showStats, _ := env.Flags.GetBool("stats"); showStats {
 		s := res.Stats
@@ -104,6 +115,11 @@ func runEval(env *Env, args []string) error {
 	if err != nil {
 		return EvalError(err)
 	}
+	return printEvalResult(env, sc, res)
+}
+
+// printEvalResult prints a finished evaluation (or stores it, --pin).
+func printEvalResult(env *Env, sc *storeCache, res eval.Result) error {
 	if pin, _ := env.Flags.GetBool("pin"); pin {
 		// The reading store (if any) must be closed before the writer
 		// opens: one process, one store handle.

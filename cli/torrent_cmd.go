@@ -44,13 +44,14 @@ func init() {
 	})
 	Register(&Command{
 		Name:  "fetch",
-		Usage: "fetch MAGNET|TORRENT-FILE [--peer HOST:PORT ...] [--timeout D] [--cid CID]",
+		Usage: "fetch MAGNET|TORRENT-FILE [--peer HOST:PORT ...] [--timeout D] [--cid CID] [--ref NAME]",
 		Short: "download a pin DAG over BitTorrent into the store and print its root CID",
 		Flags: func(fs *pflag.FlagSet) {
 			netFlags(fs)
 			fs.StringArray("peer", nil, "connect to this peer (host:port, repeatable)")
 			fs.Duration("timeout", 0, "give up after this long (exit 7); 0: no limit")
 			fs.String("cid", "", "the root CID expected (default: the magnet link's dn)")
+			fs.String("ref", "", "name the fetched root with this ref, so gc keeps it")
 			AddWaitFlag(fs)
 		},
 		Run: runFetch,
@@ -254,6 +255,17 @@ func runFetch(env *Env, args []string) error {
 			return WithCode(ExitTimeout, fmt.Errorf("fetch interrupted: %w", err))
 		}
 		return err
+	}
+	if ref, _ := env.Flags.GetString("ref"); ref != "" {
+		d, err := merkle.DigestOf(root)
+		if err != nil {
+			return err
+		}
+		b := st.NewBatch()
+		b.SetRef(ref, d)
+		if err := b.Commit(); err != nil {
+			return fmt.Errorf("fetched %s but naming it %q failed: %w", root, ref, err)
+		}
 	}
 	if env.JSON {
 		ih := stats.InfoHash

@@ -58,6 +58,12 @@ type CreateOptions struct {
 	// written since the last one: 0 means DefaultSnapshotBytes, negative
 	// means never (by size).
 	SnapshotBytes int64
+	// OnBudget says what becomes of an input whose evaluation runs out of
+	// the step budget: OnBudgetReject (the default) logs it rejected;
+	// OnBudgetSuspend logs it pending with its suspended computation and
+	// finishes it, without a budget, before any later input (the head is
+	// then a version-2 head).
+	OnBudget int
 }
 
 func policy(v, def int64) uint64 {
@@ -115,6 +121,7 @@ type DB struct {
 	// Writer-owned (only the writer goroutine touches these after Open).
 	h     *head
 	state plan.Value
+	pend  *pendingInput // the unresolved pending input, finished before anything else
 	j     *journal
 	id    plan.Digest // journal identity (see identity)
 	// dirty is set while the journal holds batches that the store's head
@@ -227,6 +234,13 @@ func Create(ctx context.Context, st *pagestore.Store, name string, init plan.Val
 		baseState:  initPin,
 		createdMs:  now,
 	}
+	switch opts.OnBudget {
+	case OnBudgetReject:
+	case OnBudgetSuspend:
+		h.version, h.onBudget = FormatVersionSuspend, OnBudgetSuspend
+	default:
+		return nil, fmt.Errorf("db %q: unknown budget policy %d", name, opts.OnBudget)
+	}
 	hp := plan.P(h.value())
 	// A journal left by a dropped database of the same name must not be
 	// replayed into this one.
@@ -310,10 +324,11 @@ func Open(ctx context.Context, st *pagestore.Store, name string) (*DB, error) {
 			return fail(err)
 		}
 	}
-	state, err := recoverState(ctx, st, name, ev, h)
+	state, pend, err := recoverState(ctx, st, name, ev, h)
 	if err != nil {
 		return fail(err)
 	}
+	d.pend = pend
 	if d.id, err = identity(h); err != nil {
 		return fail(err)
 	}
@@ -406,43 +421,69 @@ func (d *DB) drain() {
 
 // recoverState loads the snapshot and re-applies the accepted inputs
 // logged after it. Replayed outputs are compared with the logged ones.
-func recoverState(ctx context.Context, st *pagestore.Store, name string, ev eval.Evaluator, h *head) (plan.Value, error) {
+func recoverState(ctx context.Context, st *pagestore.Store, name string, ev eval.Evaluator, h *head) (plan.Value, *pendingInput, error) {
 	state, err := h.snapState.Item()
 	if err != nil {
-		return nil, fmt.Errorf("db %q: loading snapshot: %w", name, err)
+		return nil, nil, fmt.Errorf("db %q: loading snapshot: %w", name, err)
 	}
 	if h.events == h.snapEvent {
-		return state, nil
+		return state, nil, nil
 	}
 	chain, err := batchesAfter(h, h.snapEvent)
 	if err != nil {
-		return nil, fmt.Errorf("db %q: %w", name, err)
+		return nil, nil, fmt.Errorf("db %q: %w", name, err)
 	}
+	resolved, err := resolutionsOf(chain)
+	if err != nil {
+		return nil, nil, fmt.Errorf("db %q: %w", name, err)
+	}
+	var pend *pendingInput
 	for i := len(chain) - 1; i >= 0; i-- {
 		ents, err := chain[i].entries()
 		if err != nil {
-			return nil, fmt.Errorf("db %q: %w", name, err)
+			return nil, nil, fmt.Errorf("db %q: %w", name, err)
 		}
 		for _, e := range ents {
-			if e.Event <= h.snapEvent || e.Outcome != Accepted {
+			if e.Event <= h.snapEvent {
+				continue
+			}
+			if pend != nil {
+				return nil, nil, fmt.Errorf("%w: db %q: event %d follows unresolved pending event %d", ErrCorrupt, name, e.Event, pend.event)
+			}
+			if e.Outcome == Pending {
+				next, ok, err := replayPending(ctx, ev, state, e, resolved)
+				if err != nil {
+					return nil, nil, fmt.Errorf("db %q: event %d: %w", name, e.Event, err)
+				}
+				if !ok {
+					// Still pending: resume from the latest progress.
+					pend = &pendingInput{event: e.Event, job: e.Job}
+					if h.pendingJob != nil {
+						pend.job = h.pendingJob
+					}
+				}
+				state = next
+				continue
+			}
+			if e.Outcome != Accepted {
 				continue
 			}
 			_, out, next, err := apply(ctx, ev, state, e.Input, 0)
 			if err != nil {
 				if _, fact := classify(err); fact {
-					return nil, &NondeterminismError{Event: e.Event, What: "output",
+					return nil, nil, &NondeterminismError{Event: e.Event, What: "output",
 						Detail: fmt.Sprintf("accepted input fails on recovery: %v", err)}
 				}
-				return nil, fmt.Errorf("db %q: re-applying event %d: %w", name, e.Event, err)
+				return nil, nil, fmt.Errorf("db %q: re-applying event %d: %w", name, e.Event, err)
 			}
 			if eq, err := plan.EqualErr(out, e.Output); err != nil || !eq {
-				return nil, &NondeterminismError{Event: e.Event, What: "output",
+				return nil, nil, &NondeterminismError{Event: e.Event, What: "output",
 					Detail: fmt.Sprintf("recovery gives %s, the log has %s", short(out), short(e.Output))}
 			}
 			state = next
 		}
 	}
-	return state, nil
+	return state, pend, nil
 }
 
 // batchesAfter returns the batches holding events after event `after`,
@@ -650,6 +691,7 @@ type openBatch struct {
 	answers          []answer // for the logged inputs, given once durable
 	logBytes         uint64
 	prevState        plan.Value // the state before the group (rollback)
+	pending          bool       // the group ends with a pending input
 }
 
 // loop is the writer goroutine. It applies each input as it arrives and
@@ -661,6 +703,17 @@ func (d *DB) loop() {
 	defer d.j.close()
 	var ob openBatch
 	for {
+		if d.pend != nil && d.fatal() == nil {
+			// A pending input is finished before any other request.
+			d.flush(&ob)
+			if !d.runPending() {
+				d.checkpoint()
+				close(d.syncq)
+				<-d.syncDone
+				return
+			}
+			continue
+		}
 		if len(ob.inputs) > 0 && (d.inflight.Load() == 0 || len(ob.inputs) >= maxBatch) {
 			d.flush(&ob)
 		}
@@ -693,10 +746,10 @@ func (d *DB) loop() {
 // times lets them join this group instead of forming a small one of their
 // own (a group's sync costs the same whatever its size).
 func (d *DB) gather(ob *openBatch) {
-	for spins := 0; spins < 4 && len(ob.inputs) < maxBatch; spins++ {
+	for spins := 0; spins < 4 && len(ob.inputs) < maxBatch && d.pend == nil; spins++ {
 		n := len(ob.inputs)
 	drain:
-		for len(ob.inputs) < maxBatch {
+		for len(ob.inputs) < maxBatch && d.pend == nil {
 			select {
 			case r := <-d.reqs:
 				if r.kind != reqSend {
@@ -751,7 +804,26 @@ func (d *DB) applyReq(ob *openBatch, r *request) {
 		ob.prevState = d.state
 	}
 	event := d.h.events + uint64(len(ob.inputs)) + 1
-	input, out, next, err := apply(r.ctx, d.ev, d.state, r.input, d.h.steps)
+	var input, out, next plan.Value
+	var job *plan.Pin
+	var err error
+	if d.h.onBudget == OnBudgetSuspend {
+		input, out, next, job, err = applySuspendable(r.ctx, d.ev, d.state, r.input, d.h.steps)
+	} else {
+		input, out, next, err = apply(r.ctx, d.ev, d.state, r.input, d.h.steps)
+	}
+	if err == nil && job != nil {
+		// Logged pending; the group ends here and the writer finishes the
+		// computation before it takes another request.
+		ob.inputs = append(ob.inputs, input)
+		ob.outcomes = append(ob.outcomes, pendingOutcome(job, 0))
+		ob.logBytes += approxSize(input)
+		ob.pending = true
+		ob.answers = append(ob.answers, answer{r.reply, reply{event: event,
+			err: fmt.Errorf("%w: event %d, suspended computation %s", ErrPending, event, pendingCID(job))}})
+		d.pend = &pendingInput{event: event, job: job}
+		return
+	}
 	if err != nil {
 		r.stopStream()
 		kind, ok := classify(err)
@@ -789,6 +861,29 @@ func (d *DB) flush(ob *openBatch) {
 	h.batches++
 	snap := (h.snapEvery > 0 && h.events-h.snapEvent >= h.snapEvery) ||
 		(h.snapBytes > 0 && h.logBytes >= h.snapBytes)
+	if g.pending {
+		// No snapshot while an event is unresolved; the pending job is
+		// committed to the store at once (one page-store commit).
+		h.pendingJob = d.pend.job
+		d.drain()
+		err := d.fatal()
+		if err == nil {
+			err = d.commit(&h, b, false)
+		}
+		if err == nil {
+			for _, a := range g.answers {
+				a.ch <- a.rep
+			}
+			return
+		}
+		d.pend = nil
+		d.state = g.prevState
+		d.setFatal(err)
+		for _, a := range g.answers {
+			a.ch <- reply{err: fmt.Errorf("db %q: commit failed: %w", d.name, err)}
+		}
+		return
+	}
 	var err error
 	if snap {
 		d.drain()
@@ -1062,6 +1157,11 @@ type Status struct {
 	HeadCID             string    `json:"head_cid"`
 	InitCID             string    `json:"init_cid"`
 	Created             time.Time `json:"created"`
+	// OnBudget is "reject" or "suspend" (CreateOptions.OnBudget).
+	OnBudget string `json:"on_budget"`
+	// PendingJob is the CID of the suspended computation of an unresolved
+	// pending input, as of the head (empty when none).
+	PendingJob string `json:"pending_job,omitempty"`
 }
 
 func pinCID(p *plan.Pin) string {
@@ -1079,15 +1179,23 @@ func pinCID(p *plan.Pin) string {
 }
 
 func statusOf(name string, h *head, hc cid.Cid) Status {
-	return Status{
+	st := Status{
 		Name: name, Evaluator: h.evaluator, Steps: h.steps, Events: h.events, Batches: h.batches,
 		SnapshotEvent: h.snapEvent, SnapshotCID: pinCID(h.snapState),
 		SnapshotTime:        time.UnixMilli(int64(h.snapTimeMs)).UTC(),
 		EventsSinceSnapshot: h.events - h.snapEvent, LogBytesSince: h.logBytes,
 		BaseEvent: h.baseEvent, SnapshotEvery: h.snapEvery, SnapshotBytes: h.snapBytes,
 		HeadCID: hc.String(), InitCID: pinCID(h.initPin),
-		Created: time.UnixMilli(int64(h.createdMs)).UTC(),
+		Created:  time.UnixMilli(int64(h.createdMs)).UTC(),
+		OnBudget: "reject",
 	}
+	if h.onBudget == OnBudgetSuspend {
+		st.OnBudget = "suspend"
+	}
+	if h.pendingJob != nil {
+		st.PendingJob = pinCID(h.pendingJob)
+	}
+	return st
 }
 
 // Status returns the database's status as of its last commit.

@@ -544,8 +544,15 @@ func TestFormatRoundTrip(t *testing.T) {
 	pend := record(lawPending, plan.P(plan.N(1)), plan.N(0), plan.N(0))
 	b.outcomes[0] = pend
 	b3, _ := decodeBatch(b.value())
-	if _, err := b3.entries(); !errors.Is(err, ErrUnsupported) {
-		t.Fatalf("pending: %v", err)
+	if ents, err := b3.entries(); err != nil || ents[0].Outcome != Pending || b3.version != FormatVersionSuspend {
+		t.Fatalf("pending (version 2): %+v %v", ents, err)
+	}
+	// A version-1 batch never holds a pending outcome or a resolution.
+	v1 := b.value().(*plan.App)
+	v1.Args[0] = plan.N(FormatVersion)
+	b4, _ := decodeBatch(v1)
+	if _, err := b4.entries(); !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("pending in version 1: %v", err)
 	}
 	_ = fmt.Sprint
 }

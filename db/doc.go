@@ -37,9 +37,11 @@
 // Decoders check the law's name and arity and the field count, and return
 // ErrCorrupt (or ErrVersion, ErrUnsupported) instead of guessing.
 //
-// Head, law {"pstore:db:head" 32 0}, 16 fields (room for 31):
+// Head, law {"pstore:db:head" 32 0}, 16 fields (room for 31), 18 in
+// version 2:
 //
-//	0  version            1 (FormatVersion)
+//	0  version            1 (FormatVersion), or 2 (FormatVersionSuspend) for a
+//	                      database created with OnBudget = OnBudgetSuspend
 //	1  evaluator          its registry name, a string nat
 //	2  steps              per-input step budget; 0 = unlimited
 //	3  snapshot every     events between automatic snapshots; 0 = off
@@ -55,6 +57,10 @@
 //	13 log bytes          estimated log bytes since the snapshot (policy)
 //	14 created            Unix milliseconds
 //	15 batches            batches in the chain since the base
+//	16 on budget          version 2: 0 reject, 1 suspend (CreateOptions.OnBudget)
+//	17 pending job        version 2: pin|0, the latest suspended computation of
+//	                      the unresolved pending event (progress kept across
+//	                      restarts; 0 when none)
 //
 // The head is the pin named by the store ref "db/NAME". The ref is set in
 // the page store's commit record together with the pins it covers, so a
@@ -63,15 +69,20 @@
 //
 // Batch, law {"pstore:db:batch" 16 0}, 8 fields:
 //
-//	0  version            1
+//	0  version            1, or 2 when the batch holds a pending outcome or
+//	                      resolutions (a version-1 batch with either is
+//	                      ErrUnsupported)
 //	1  prev               pin|0: the previous batch, a CHILD PIN (never a CID
 //	                      written as a nat), so the log is a merkle chain
 //	2  first              event number of the first input
 //	3  inputs             row of n >= 1 inputs (normal forms, or the input as
 //	                      given when its own normalization failed)
 //	4  outcomes           row of n outcomes, one per input
-//	5  resolutions        row; reserved for completing pending events (issue
-//	                      9), always empty in version 1 (non-empty: ErrUnsupported)
+//	5  resolutions        row of ({"pstore:db:resolved" 3 0} event outcome):
+//	                      the final outcome (ok or rejected) of an earlier
+//	                      pending event; empty in version 1. A batch that
+//	                      only resolves has no inputs (its first event is
+//	                      events+1 and it adds none)
 //	6  time               commit time, Unix milliseconds (informational)
 //	7  state after        0, or the 32-byte digest of the state pin after this
 //	                      batch when a snapshot was taken with it, as a nat
@@ -85,14 +96,31 @@
 //	({"pstore:db:rejected" 3 0} kind text)        rejected: kind 1 crash, 2 loop,
 //	                                              3 budget, 4 bad result shape,
 //	                                              5 other; text is the error
-//	({"pstore:db:pending" 4 0} suspended a b)     reserved (issue 9): an input
-//	                                              suspended by its budget, with
-//	                                              the pin of the suspended
-//	                                              computation; later inputs wait
-//	                                              behind it and a later batch
-//	                                              resolves it. Never written by
-//	                                              version 1; reading one gives
-//	                                              ErrUnsupported.
+//	({"pstore:db:pending" 4 0} job 0 0)           version 2: an input suspended
+//	                                              by its budget, with the pin of
+//	                                              its suspended computation
+//	                                              (eval/suspend); later inputs
+//	                                              wait behind it and a later
+//	                                              batch resolves it.
+//
+// # Suspended inputs (OnBudgetSuspend)
+//
+// With OnBudget = OnBudgetSuspend, an input whose (DB input) evaluation
+// runs out of the per-input budget is not rejected: it is logged pending
+// with its suspended computation (eval/suspend; running out while
+// normalizing the input itself still rejects) in a batch that ends the
+// group and is committed to the store at once, and Send answers ErrPending.
+// The writer then resumes the computation, without a budget, before it
+// takes any other request (Sends, snapshots and compactions wait: the log
+// stays sequential). When it ends, its outcome (ok, or rejected for a
+// crash, loop or bad shape) is committed as a resolution in a batch of its
+// own and the state moves on. Closing the database while it runs stores
+// the latest suspended computation in the head (field 17), so the next
+// Open resumes it instead of starting over. No snapshot is taken while an
+// event is unresolved. Replay and ReplayVerify re-run a pending event
+// resolved as accepted at its place in the log, without a budget, and
+// compare its output with the resolution's; one resolved as rejected is a
+// fact and is not re-run.
 //
 // # Commit design
 //

@@ -16,20 +16,30 @@ import (
 // Format constants. They are part of the persisted format: changing one
 // makes existing databases unreadable.
 const (
-	// FormatVersion is field 0 of every head and batch this package writes.
+	// FormatVersion is field 0 of every head and batch this package writes
+	// unless it uses suspended inputs (issue 9): a database created with
+	// OnBudget = OnBudgetSuspend has a version-2 head, and a batch that
+	// logs a pending input or resolves one is a version-2 batch. Version-1
+	// records keep their meaning, so databases written before stay
+	// readable; a version-1 reader refuses version-2 ones (ErrVersion).
 	FormatVersion = 1
+	// FormatVersionSuspend is the version of heads and batches that use
+	// suspended inputs.
+	FormatVersionSuspend = 2
 
-	headArity    = 32 // head record law arity: room for 31 fields
-	batchArity   = 16 // batch record law arity: room for 15 fields
-	okArity      = 2  // accepted: 1 field
-	rejectArity  = 3  // rejected: 2 fields
-	pendingArity = 4  // pending: 3 fields (reserved for suspended inputs)
+	headArity     = 32 // head record law arity: room for 31 fields
+	batchArity    = 16 // batch record law arity: room for 15 fields
+	okArity       = 2  // accepted: 1 field
+	rejectArity   = 3  // rejected: 2 fields
+	pendingArity  = 4  // pending: 3 fields (suspended inputs)
+	resolvedArity = 3  // resolution of a pending event: 2 fields
 
 	nameHead     = "pstore:db:head"
 	nameBatch    = "pstore:db:batch"
 	nameOK       = "pstore:db:ok"
 	nameRejected = "pstore:db:rejected"
 	namePending  = "pstore:db:pending"
+	nameResolved = "pstore:db:resolved"
 	nameRow      = "pstore:row"
 )
 
@@ -53,7 +63,7 @@ type Outcome uint8
 const (
 	Accepted Outcome = 1 // applied; the state moved on
 	Rejected Outcome = 2 // not applied; the state did not change
-	Pending  Outcome = 3 // suspended (reserved for issue 9; never written by this version)
+	Pending  Outcome = 3 // suspended by its budget; a later batch resolves it
 )
 
 func (o Outcome) String() string {
@@ -85,6 +95,7 @@ var (
 	lawOK       = recordLaw(nameOK, okArity)
 	lawRejected = recordLaw(nameRejected, rejectArity)
 	lawPending  = recordLaw(namePending, pendingArity)
+	lawResolved = recordLaw(nameResolved, resolvedArity)
 	rowNameNat  = strNat(nameRow)
 )
 
@@ -228,12 +239,15 @@ type head struct {
 	logBytes   uint64    // approximate log bytes since the snapshot
 	createdMs  uint64
 	batches    uint64 // batches in the chain (since the base)
+	// Version 2 only (issue 9).
+	onBudget   uint64    // OnBudgetReject or OnBudgetSuspend
+	pendingJob *plan.Pin // latest suspended computation of the unresolved pending event, or nil
 }
 
 const headFields = 16
 
 func (h *head) value() plan.Value {
-	return record(lawHead,
+	fields := []plan.Value{
 		plan.N(h.version),
 		strNat(h.evaluator),
 		plan.N(h.steps),
@@ -250,7 +264,11 @@ func (h *head) value() plan.Value {
 		plan.N(h.logBytes),
 		plan.N(h.createdMs),
 		plan.N(h.batches),
-	)
+	}
+	if h.version >= FormatVersionSuspend {
+		fields = append(fields, plan.N(h.onBudget), pinOrZero(h.pendingJob))
+	}
+	return record(lawHead, fields...)
 }
 
 func decodeHead(v plan.Value) (*head, error) {
@@ -262,8 +280,19 @@ func decodeHead(v plan.Value) (*head, error) {
 	if h.version, err = natField(f[0], "head version"); err != nil {
 		return nil, err
 	}
-	if h.version != FormatVersion {
-		return nil, fmt.Errorf("%w: head version %d, this program reads %d", ErrVersion, h.version, FormatVersion)
+	if h.version != FormatVersion && h.version != FormatVersionSuspend {
+		return nil, fmt.Errorf("%w: head version %d, this program reads %d and %d", ErrVersion, h.version, FormatVersion, FormatVersionSuspend)
+	}
+	if h.version == FormatVersionSuspend {
+		if len(f) < headFields+2 {
+			return nil, fmt.Errorf("%w: version-2 head with %d fields", ErrCorrupt, len(f))
+		}
+		if h.onBudget, err = natField(f[16], "head budget policy"); err != nil {
+			return nil, err
+		}
+		if h.pendingJob, err = pinField(f[17], "head pending job"); err != nil {
+			return nil, err
+		}
 	}
 	if h.evaluator, err = strField(f[1], "head evaluator"); err != nil {
 		return nil, err
@@ -317,6 +346,12 @@ type Entry struct {
 	Kind    uint64     // Rejected: KindCrash, KindLoop, ...
 	Error   string     // Rejected: the error text
 	TimeMs  uint64     // commit time of its batch (Unix milliseconds)
+	// Pending: the suspended computation as first logged (eval/suspend).
+	Job *plan.Pin
+	// Resolution is set on the entries Log yields for the resolution of a
+	// pending event (Event is that event's number; Outcome, Output, Kind
+	// and Error its final outcome; Input is nil).
+	Resolution bool
 }
 
 // KindName names a rejection kind ("crash", "budget", ...).
@@ -336,6 +371,32 @@ type batch struct {
 	timeMs     uint64
 	stateAfter plan.Digest // digest of the state pin after the batch
 	hasState   bool
+	// resolutions of earlier pending events, ({"pstore:db:resolved" 3 0}
+	// event outcome); a batch may then have no inputs (version 2).
+	resolutions []plan.Value
+	version     uint64 // as decoded
+}
+
+// usesSuspend reports whether b must be written as a version-2 batch.
+func (b *batch) usesSuspend() bool {
+	if len(b.resolutions) > 0 {
+		return true
+	}
+	for _, o := range b.outcomes {
+		if isRecordOf(o, namePending) {
+			return true
+		}
+	}
+	return false
+}
+
+func isRecordOf(v plan.Value, name string) bool {
+	var head plan.Value = v
+	if a, ok := v.(*plan.App); ok {
+		head, _ = a.Spine()
+	}
+	l, ok := head.(*plan.Law)
+	return ok && l.Name.Equal(strNat(name))
 }
 
 const batchFields = 8
@@ -345,13 +406,17 @@ func (b *batch) value() plan.Value {
 	if b.hasState {
 		st = digestNat(b.stateAfter)
 	}
+	ver := uint64(FormatVersion)
+	if b.usesSuspend() {
+		ver = FormatVersionSuspend
+	}
 	return record(lawBatch,
-		plan.N(FormatVersion),
+		plan.N(ver),
 		pinOrZero(b.prev),
 		plan.N(b.first),
 		row(b.inputs),
 		row(b.outcomes),
-		row(nil), // resolutions of earlier pending events (none in version 1)
+		row(b.resolutions), // resolutions of earlier pending events (none in version 1)
 		plan.N(b.timeMs),
 		st,
 	)
@@ -366,10 +431,10 @@ func decodeBatch(v plan.Value) (*batch, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ver != FormatVersion {
+	if ver != FormatVersion && ver != FormatVersionSuspend {
 		return nil, fmt.Errorf("%w: batch version %d", ErrVersion, ver)
 	}
-	b := &batch{}
+	b := &batch{version: ver}
 	if b.prev, err = pinField(f[1], "batch prev"); err != nil {
 		return nil, err
 	}
@@ -382,15 +447,16 @@ func decodeBatch(v plan.Value) (*batch, error) {
 	if b.outcomes, err = rowItems(f[4]); err != nil {
 		return nil, err
 	}
-	if len(b.inputs) != len(b.outcomes) || len(b.inputs) == 0 {
-		return nil, fmt.Errorf("%w: batch at event %d has %d inputs and %d outcomes", ErrCorrupt, b.first, len(b.inputs), len(b.outcomes))
-	}
 	res, err := rowItems(f[5])
 	if err != nil {
 		return nil, err
 	}
-	if len(res) != 0 {
-		return nil, fmt.Errorf("%w: batch at event %d resolves pending events", ErrUnsupported, b.first)
+	if len(res) != 0 && ver == FormatVersion {
+		return nil, fmt.Errorf("%w: version-1 batch at event %d resolves pending events", ErrUnsupported, b.first)
+	}
+	b.resolutions = res
+	if len(b.inputs) != len(b.outcomes) || (len(b.inputs) == 0 && len(res) == 0) {
+		return nil, fmt.Errorf("%w: batch at event %d has %d inputs and %d outcomes", ErrCorrupt, b.first, len(b.inputs), len(b.outcomes))
 	}
 	if b.timeMs, err = natField(f[6], "batch time"); err != nil {
 		return nil, err
@@ -456,7 +522,17 @@ func decodeOutcome(v plan.Value, e *Entry) error {
 		}
 		e.Outcome = Rejected
 	case law.Name.Equal(strNat(namePending)):
-		return fmt.Errorf("%w: event %d is pending (suspended inputs are not supported by this version)", ErrUnsupported, e.Event)
+		f, err := fieldsOf(v, namePending, pendingArity, 3)
+		if err != nil {
+			return err
+		}
+		if e.Job, err = pinField(f[0], "pending job"); err != nil {
+			return err
+		}
+		if e.Job == nil {
+			return fmt.Errorf("%w: event %d: pending without a job", ErrCorrupt, e.Event)
+		}
+		e.Outcome = Pending
 	default:
 		return fmt.Errorf("%w: event %d: unknown outcome record %s", ErrCorrupt, e.Event, plan.String(law.Name))
 	}
@@ -474,6 +550,9 @@ func (b *batch) entries() ([]Entry, error) {
 		e.TimeMs = b.timeMs
 		if err := decodeOutcome(b.outcomes[i], e); err != nil {
 			return nil, err
+		}
+		if e.Outcome == Pending && b.version == FormatVersion {
+			return nil, fmt.Errorf("%w: event %d is pending in a version-1 batch", ErrUnsupported, e.Event)
 		}
 	}
 	return out, nil
@@ -505,4 +584,35 @@ func approxSize(v plan.Value) uint64 {
 		}
 	}
 	return n
+}
+
+func pendingOutcome(job *plan.Pin, steps uint64) plan.Value {
+	return record(lawPending, job, plan.N(steps), plan.N(0))
+}
+
+func resolvedRecord(event uint64, outcome plan.Value) plan.Value {
+	return record(lawResolved, plan.N(event), outcome)
+}
+
+// resolutionEntries decodes the resolutions of a batch.
+func (b *batch) resolutionEntries() ([]Entry, error) {
+	out := make([]Entry, len(b.resolutions))
+	for i, r := range b.resolutions {
+		f, err := fieldsOf(r, nameResolved, resolvedArity, 2)
+		if err != nil {
+			return nil, err
+		}
+		e := &out[i]
+		if e.Event, err = natField(f[0], "resolved event"); err != nil {
+			return nil, err
+		}
+		e.TimeMs, e.Resolution = b.timeMs, true
+		if err := decodeOutcome(f[1], e); err != nil {
+			return nil, err
+		}
+		if e.Outcome == Pending {
+			return nil, fmt.Errorf("%w: event %d resolved as pending", ErrCorrupt, e.Event)
+		}
+	}
+	return out, nil
 }

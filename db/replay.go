@@ -80,7 +80,12 @@ func logEntries(st *pagestore.Store, h *head) func(from uint64) iter.Seq2[Entry,
 					yield(Entry{}, err)
 					return
 				}
-				for _, e := range ents {
+				res, err := b.resolutionEntries()
+				if err != nil {
+					yield(Entry{}, err)
+					return
+				}
+				for _, e := range append(ents, res...) {
 					if e.Event <= after {
 						continue
 					}
@@ -155,7 +160,7 @@ func Verify(ctx context.Context, st *pagestore.Store, name string) (VerifyReport
 	if err != nil {
 		return VerifyReport{}, err
 	}
-	live, err := recoverState(ctx, st, name, ev, h)
+	live, _, err := recoverState(ctx, st, name, ev, h)
 	if err != nil {
 		return VerifyReport{}, err
 	}
@@ -206,17 +211,38 @@ func verify(ctx context.Context, st *pagestore.Store, ev eval.Evaluator, h *head
 			return rep, err
 		}
 	}
+	var chain []*batch
 	for _, d := range ds {
 		b, err := loadBatch(plan.NewPinRef(d, st))
 		if err != nil {
 			return rep, err
 		}
+		chain = append(chain, b)
+	}
+	resolved, err := resolutionsOf(chain)
+	if err != nil {
+		return rep, err
+	}
+	for _, b := range chain {
 		ents, err := b.entries()
 		if err != nil {
 			return rep, err
 		}
 		for _, e := range ents {
 			rep.Events++
+			if e.Outcome == Pending {
+				next, ok, err := replayPending(ctx, ev, state, e, resolved)
+				if err != nil {
+					return rep, err
+				}
+				if !ok || resolved[e.Event].Outcome != Accepted {
+					rep.Rejected++ // unresolved or resolved rejected: no effect
+				} else {
+					rep.Accepted++
+				}
+				state = next
+				continue
+			}
 			if e.Outcome != Accepted {
 				rep.Rejected++
 				continue

@@ -16,7 +16,8 @@ import (
 	"pstore/plan"
 )
 
-// Batch collects bodies and ref updates that Commit makes durable together.
+// Batch collects bodies, pages and ref updates that Commit makes durable
+// together.
 // A Batch is used by one goroutine; several batches may be open at once
 // (their commits are serialized). Bodies given to PutBody are not copied:
 // the caller must not modify them until Commit returns.
@@ -32,7 +33,8 @@ type Batch struct {
 type pending struct {
 	d    plan.Digest
 	body []byte
-	crc  uint32 // whole bodies
+	crc  uint32 // whole bodies and pages
+	page bool   // from PutPage: stored as a page (kind 3), not a pin
 }
 
 func (p *pending) large() bool { return len(p.body) > LargeThreshold }
@@ -84,6 +86,42 @@ func (b *Batch) PutBody(d plan.Digest, body []byte) error {
 	// A large body is chunked and hashed by Commit, in a pipeline with the
 	// writes (streamPages).
 	b.items = append(b.items, p)
+	return nil
+}
+
+// PutPage adds one page (a byte string of 1 to PageMax bytes) with digest
+// d, BLAKE3-256 of page, which the caller computed (Verify would catch a
+// wrong one). It is stored as a page (index kind 3), deduplicated by digest
+// like everything else: a no-op if d is stored or already in the batch.
+// It is durable at Commit, with the rest of the batch.
+//
+// This is for pages that arrive before the body they belong to, such as a
+// large body fetched over the network page by page: once stored, a page is
+// not written again when PutBody later stores a large body that contains
+// it (its page list points to the stored page), and a fetch that was
+// interrupted finds it and does not download it again. A page is not a
+// pin: it is counted in Stats.Pages and Stats.BytesStored but not in
+// Stats.Pins or Stats.BytesOffered, and GC reclaims it unless a large body
+// reachable from the refs lists it. page is not copied: do not modify it
+// before Commit.
+func (b *Batch) PutPage(d plan.Digest, page []byte) error {
+	if b.done {
+		return ErrBatchDone
+	}
+	if b.s.opts.ReadOnly {
+		return ErrReadOnly
+	}
+	if b.s.closed.Load() {
+		return ErrClosed
+	}
+	if len(page) == 0 || len(page) > PageMax {
+		return fmt.Errorf("%w: page %s is %d bytes (1 to %d)", ErrPageSize, merkle.PageCIDOf(d), len(page), PageMax)
+	}
+	if b.Has(d) {
+		return nil
+	}
+	b.seen[d] = struct{}{}
+	b.items = append(b.items, pending{d: d, body: page, crc: crc(page), page: true})
 	return nil
 }
 
@@ -204,10 +242,34 @@ func (b *Batch) Commit() error {
 	m.offered += b.offered
 
 	// Decide what to write, dropping what is now stored (another batch may
-	// have committed it since PutBody).
+	// have committed it since PutBody or PutPage). Pages from PutPage come
+	// first, packed back to back in one group (pages given in body order
+	// stay contiguous), so that a large body later in the batch finds them
+	// already written and only lists them.
 	var groups []group
+	pages := group{index: true}
 	for i := range b.items {
 		it := &b.items[i]
+		if !it.page {
+			continue
+		}
+		if _, ok, err := s.lookup(v, it.d); err != nil {
+			return err
+		} else if ok {
+			continue
+		}
+		pages.recs = append(pages.recs, rec{e: entry{d: it.d, n: uint32(len(it.body)), kind: kindPage, crc: it.crc}, data: it.body})
+		m.pages++
+		m.stored += uint64(len(it.body))
+	}
+	if len(pages.recs) > 0 {
+		groups = append(groups, pages)
+	}
+	for i := range b.items {
+		it := &b.items[i]
+		if it.page {
+			continue
+		}
 		if _, ok, err := s.lookup(v, it.d); err != nil {
 			return err
 		} else if ok {
@@ -327,6 +389,11 @@ func (s *Store) commitLocked(v *view, m meta, groups []group) error {
 				w.write(r.e.seg, r.e.off, r.data)
 				if g.index {
 					entries = append(entries, &r.e)
+					// One namespace of byte strings: a page of a large
+					// body later in this commit that equals this record
+					// (a page from PutPage, or a whole body) is not
+					// written again.
+					pageSeen[r.e.d] = true
 				}
 			}
 			if !g.index {
@@ -481,7 +548,9 @@ func (s *Store) writeSlots(v *view, entries []*entry, slots []uint64) error {
 	}
 	sort.Slice(pages, func(i, j int) bool { return pages[i] < pages[j] })
 	f := v.idx.f
-	wf, err := os.OpenFile(f.Name(), os.O_RDWR, 0)
+	// Direct I/O where possible: see openIndexWriter for the measured
+	// write amplification of buffered in-place page writes.
+	wf, direct, err := openIndexWriter(f.Name())
 	if err != nil {
 		return fmt.Errorf("pagestore: %w", err)
 	}
@@ -490,6 +559,11 @@ func (s *Store) writeSlots(v *view, entries []*entry, slots []uint64) error {
 	// The buffer is sized for this commit's pages: a small commit, the
 	// common case for databases, must not allocate a megabyte.
 	buf := make([]byte, 0, min(1<<20, len(pages)*pageSize))
+	if direct {
+		var free func()
+		buf, free = indexWriteBuf(min(1<<20, len(pages)*pageSize))
+		defer free()
+	}
 	var runStart uint64
 	flush := func() error {
 		if len(buf) == 0 {

@@ -83,6 +83,20 @@ func TestCrashChild(t *testing.T) {
 			g := randBytes(r, 5000)
 			b.PutBody(merkle.HashBytes(g), g)
 		}
+		// Pages stored alone (Batch.PutPage) go through the same commit:
+		// acknowledged ones must survive a crash; with GC they are garbage
+		// (no body lists them) and must be reclaimed without harm.
+		if r.Intn(3) == 0 {
+			pg := randBytes(r, 1+r.Intn(PageMax))
+			pd := merkle.HashBytes(pg)
+			if err := b.PutPage(pd, pg); err != nil {
+				fmt.Println("error", err)
+				os.Exit(1)
+			}
+			if !gc {
+				acked = append(acked, pd)
+			}
+		}
 		if err := b.Commit(); err != nil {
 			fmt.Println("error", err)
 			os.Exit(1)

@@ -94,9 +94,12 @@
 //
 //   - Whole body (kind 1): a pin body of at most LargeThreshold (256 KiB)
 //     bytes, 8-byte aligned.
-//   - Page (kind 3): 16 KiB ... 256 KiB of a large body. The new pages of a
-//     body are written back to back (no padding), the first one 8-byte
-//     aligned, so a body written at once is contiguous.
+//   - Page (kind 3): 16 KiB ... 256 KiB of a large body (its last page may
+//     be shorter). The new pages of a body are written back to back (no
+//     padding), the first one 8-byte aligned, so a body written at once is
+//     contiguous. Pages stored alone (Batch.PutPage, 1 byte ... 256 KiB)
+//     are written the same way: those of one batch back to back, before
+//     its bodies.
 //   - Page list (kind 2), 8-aligned: u64 body length, u32 page count, u32
 //     zero, then per page 32-byte page digest, u32 size, u32 zero.
 //   - Refs (named by the commit record, not indexed): u32 count, u32 zero,
@@ -124,6 +127,32 @@
 // happen to equal a page is the same record (reading it gives the right
 // bytes either way).
 //
+// # Pages stored before their body (Batch.PutPage)
+//
+//	func (b *Batch) PutPage(d plan.Digest, page []byte) error
+//
+// stores one page on its own, as a kind 3 record: CRC-32C in its entry,
+// deduplicated by digest (a no-op if d is stored or in the batch), durable
+// at Commit through the same commit path as everything else (intent
+// record, index, commit record), counted in Stats.Pages and
+// Stats.BytesStored (not in Pins or BytesOffered: a page is not a pin). It
+// exists for bodies that arrive page by page (the torrent bridge's fetch):
+// each verified page is made durable as it comes, so an interrupted
+// transfer keeps what it received. When PutBody later stores a large body,
+// Commit looks up each of its pages and writes only the missing ones; the
+// page list points to the pages stored earlier. A body whose pages were
+// stored in several batches is not contiguous on disk, so Body assembles
+// it into a new buffer instead of returning a slice of the mapping (GC
+// copies the pages of each live large body back to back, which makes it
+// contiguous again).
+//
+// A page is not a root and protects nothing: GC keeps a page only when a
+// large body reachable from the refs lists it (or when it is itself a
+// reachable pin body, by the rule above). Pages whose body never came are
+// reclaimed by the next GC. Verify checks standalone pages like every
+// other record (CRC-32C and BLAKE3 against the digest); Has and Page find
+// them.
+//
 // # Commits: durability and crash consistency
 //
 // Batch.Commit is the only durability point of the write API (PutPin and
@@ -131,9 +160,10 @@
 // The order:
 //
 //  1. Reserve room for the intent record at activeLen (an upper bound on
-//     the number of new entries), then append the records: large bodies
-//     are chunked and hashed in a pipeline with their writes, and only
-//     pages not already stored are written. Then choose the slots of the
+//     the number of new entries), then append the records: pages from
+//     PutPage first, then bodies; large bodies are chunked and hashed in a
+//     pipeline with their writes, and only pages not already stored (or
+//     written earlier in the same commit) are written. Then choose the slots of the
 //     new entries and write the intent record listing them; fdatasync
 //     every segment written (and the directory if a segment was created).
 //  2. Write the slots into the index file (whole 4 KiB pages, read from
@@ -190,7 +220,8 @@
 // Refs name pins (roots). They are rewritten as one record and committed
 // by the commit record, so a ref update is atomic with its batch. GC marks
 // everything reachable from the refs (child digests from each body's
-// header, the pages of large bodies), copies the live records into new
+// header, the pages of large bodies; a page stored by PutPage that no
+// reachable body lists is garbage), copies the live records into new
 // segments after activeSeg (large bodies stay contiguous), writes a new
 // index and commits both with one commit record; then it unlinks the old
 // segments and index. A crash before the commit leaves the old state (the
@@ -216,5 +247,5 @@
 // so that the final fdatasync finds most pages already on their way.
 //
 // Pins not reachable from a ref are garbage: PutPin alone does not protect
-// a pin from GC.
+// a pin from GC, and PutPage does not protect a page.
 package pagestore

@@ -25,4 +25,5 @@ var (
 	// Batches.
 	ErrBatchDone = errors.New("pagestore: batch already committed")
 	ErrBadRef    = errors.New("pagestore: bad ref name")
+	ErrPageSize  = errors.New("pagestore: page size out of range")
 )

@@ -18,7 +18,8 @@ type GCStats struct {
 }
 
 // GC keeps every pin reachable from the refs (through child digests, and
-// the pages of large bodies) and reclaims the rest: it copies the live
+// the pages of large bodies) and reclaims the rest, including pages stored
+// by Batch.PutPage that no reachable large body lists: it copies the live
 // records into new segments (keeping each large body contiguous), writes a
 // new index, commits both with one commit record, and only then unlinks the
 // old segment and index files. A crash at any point leaves either the old

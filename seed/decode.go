@@ -422,10 +422,18 @@ type plainFrame struct {
 	args []plan.Value
 }
 
-// plainSlab is the most app nodes or argument slots allocated at once
-// before the data has proved that it holds that many (about 8 bytes of
-// memory per byte of input; see fragmentsPlain).
-func (d *decoder) plainSlab() uint64 { return max(uint64(len(d.data))/2, slabSize) }
+// firstSlab returns the size of the first slab of argument slots (args)
+// or app nodes (apps) in fragmentsPlain: the most the data could need,
+// capped at 4 (args) or 5 (apps) bytes of memory per byte of input until
+// the data has shown that it needs more. The benchmark tree needs about
+// 3.5 and 4.4.
+func (d *decoder) firstSlab(leafBound uint64, apps bool) uint64 {
+	n := uint64(len(d.data))
+	if apps {
+		return min(leafBound/2+1, max(n/8, slabSize))
+	}
+	return min(leafBound, max(n/4, slabSize))
+}
 
 // batchSize is how many leaves fragmentsPlain reads before looking their
 // table entries up.
@@ -445,11 +453,12 @@ const batchSize = 128
 // small ones: far fewer allocations, and far fewer garbage collections
 // during the decode (each of which would rescan the nodes decoded so far).
 // A leaf takes at least W_0+1 bits, so the tree holds at most leafBound
-// leaves, hence at most leafBound argument slots and app nodes; the first
-// slabs get that many (when it is a small multiple of the input, which it
-// is for any real tree: bits per leaf vary little) and later ones double
-// what was given so far, so a hostile input cannot make the decoder
-// reserve much more than it has shown it needs.
+// leaves, hence at most leafBound argument slots and app nodes. The first
+// slabs get that many (half for apps: a spine has one or more arguments,
+// and it is two in a balanced tree) up to a few bytes per byte of input
+// (firstSlab), and later ones double what was given so far, so a hostile
+// input cannot make the decoder reserve much more than it has shown it
+// needs.
 func (d *decoder) fragmentsPlain(pos, L, numFrags uint64) error {
 	data := d.data
 	end := uint64(len(data)) * 8
@@ -533,12 +542,12 @@ func (d *decoder) fragmentsPlain(pos, L, numFrags uint64) error {
 				v, k := vals[j], ks[j]
 				if k != 0 {
 					if k > uint64(len(argsFree)) {
-						m := max(k, min(leafBound, d.plainSlab()), argsGiven)
+						m := max(k, d.firstSlab(leafBound, false), argsGiven)
 						argsFree = make([]plan.Value, m)
 						argsGiven += m
 					}
 					if len(appsFree) == 0 {
-						m := max(min(leafBound/2+1, d.plainSlab()), appsGiven)
+						m := max(d.firstSlab(leafBound, true), appsGiven)
 						appsFree = make([]plan.App, m)
 						appsGiven += m
 					}

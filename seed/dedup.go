@@ -99,25 +99,20 @@ func radixSort(a, b []pendPair) (sorted, other []pendPair) {
 
 // bottom groups the raw cells whose children are both leaves (in a tree
 // most cells are near the leaves: half of a balanced tree's) by sorting
-// their keys: it sets each one's canon entry to the first raw cell of its
-// group, and marks (seen bit 2) the groups of two or more, whose cell is
-// hot from the start. dedup's pass then makes the cells in raw order,
-// which keeps the deduplicated tree in about the order the fragment
-// writer walks it. None of them enters the hash table: a probe for a cell
-// of two leaves can only come from dedup's pass, which does not make
-// them that way, and encoder.touch indexes parents of cells.
-func (e *encoder) bottom(canon []int32, seen []uint8) {
+// their keys. It marks (seen bit 2) the first raw cell of each group of two
+// or more, whose cell is hot from the start, and points the others at it
+// (seen bit 4, h = the first). dedup's pass then makes the cells in raw
+// order, which keeps the deduplicated tree in about the order the
+// fragment writer walks it. None of them enters the hash table: a probe
+// for a cell of two leaves can only come from dedup's pass, which does
+// not make them that way, and encoder.touch indexes parents of cells.
+func (e *encoder) bottom(seen []uint8) {
 	ps := &e.scratch.sort
 	pend := ps.id
 	// Key: the two leaves' ^id (x<<2 | tag), packed as tightly as the
-	// largest allows, so that the sort has as few digits as possible.
-	var most int32
-	for _, rc := range e.raw {
-		if rc.h < 0 && rc.t < 0 {
-			most |= ^leafOf(rc.h, pend) | ^leafOf(rc.t, pend)
-		}
-	}
-	shift := uint(bitwidth(uint64(most)))
+	// largest possible allows, so that the sort has few digits.
+	most := max(len(e.smallVals), len(e.bigVals), len(e.declared), len(e.children)+1)
+	shift := uint(bitwidth(uint64(most)<<2 | 3))
 	a := ps.a[:0]
 	for c, rc := range e.raw {
 		if rc.h < 0 && rc.t < 0 {
@@ -132,10 +127,11 @@ func (e *encoder) bottom(canon []int32, seen []uint8) {
 	for i, p := range a {
 		if i > 0 && p.v == a[i-1].v {
 			seen[first] = 2
+			seen[p.i] = 4
+			e.raw[p.i].h = int32(first)
 		} else {
 			first = p.i
 		}
-		canon[p.i] = int32(first)
 	}
 }
 
@@ -149,13 +145,12 @@ func leafOf(x int32, pend []int32) int32 {
 
 // dedup hash-conses the raw tree into encoder.cells and returns the node
 // of rawRoot. Raw cells come children first, so one pass in order sees
-// every cell's children already deduplicated. A raw cell that the value
+// every cell's children already deduplicated; once done with a raw cell,
+// the pass keeps its deduplicated node in its h. A raw cell that the value
 // shared by pointer is referenced by more than one raw cell: the second
 // reference turns it hot, as a hash hit does (see encoder.touch).
 func (e *encoder) dedup(rawRoot int32) int32 {
 	raw := e.raw
-	canon := grow(e.scratch.canon, len(raw))
-	e.scratch.canon = canon
 	seen := grow(e.scratch.seen, len(raw))
 	clear(seen)
 	e.scratch.seen = seen
@@ -167,7 +162,7 @@ func (e *encoder) dedup(rawRoot int32) int32 {
 		if x < 0 {
 			return leafOf(x, pend)
 		}
-		y := canon[x]
+		y := raw[x].h
 		if seen[x]&1 != 0 {
 			e.touch(y)
 		} else {
@@ -175,30 +170,31 @@ func (e *encoder) dedup(rawRoot int32) int32 {
 		}
 		return y
 	}
-	e.bottom(canon, seen)
-	for c, rc := range raw {
+	e.bottom(seen)
+	for c := range raw {
+		rc := raw[c]
 		if rc.h < 0 && rc.t < 0 {
-			// Grouped by bottom: the first of a group makes the cell.
-			first := canon[c]
-			if first != int32(c) {
-				canon[c] = canon[first]
-				continue
-			}
-			canon[c] = int32(len(e.cells))
-			e.cells = append(e.cells, cell{leafOf(rc.h, pend), leafOf(rc.t, pend)})
+			// The first of a group makes the cell.
+			id := int32(len(e.cells))
 			m := int32(metaNone)
 			if seen[c]&2 != 0 {
 				m = metaHot
 			}
+			e.cells = append(e.cells, cell{leafOf(rc.h, pend), leafOf(rc.t, pend)})
 			e.meta = append(e.meta, m)
+			raw[c].h = id
+			continue
+		}
+		if seen[c]&4 != 0 {
+			raw[c].h = raw[rc.h].h // grouped with an earlier cell
 			continue
 		}
 		h := resolve(rc.h)
 		t := resolve(rc.t)
-		canon[c] = e.cell(h, t)
+		raw[c].h = e.cell(h, t)
 	}
 	if rawRoot < 0 {
 		return resolve(rawRoot)
 	}
-	return canon[rawRoot]
+	return raw[rawRoot].h
 }

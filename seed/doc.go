@@ -73,7 +73,9 @@
 // the input does. The input must not be modified afterwards. Misaligned
 // input, or a big-endian or 32-bit host, gets copies. Decoded app nodes and
 // argument lists are carved out of shared slabs, so one live node keeps its
-// slab (up to 16384 entries) reachable.
+// slab reachable: up to 16384 entries in Body mode; in the other
+// conventions a value's nodes come in a few large slabs, all of which any
+// of its nodes keeps.
 //
 // # Errors and resource use
 //
@@ -83,7 +85,10 @@
 // remaining length before anything is allocated for it, and the fragments
 // must lie within the data; memory use is proportional to the input (the
 // decoded nodes themselves, about 16 bytes per bit of tree in the worst
-// case). Bits after the last fragment are ignored (plan-di-c files have a 1
+// case). Raw, Pallas and Plan4 decoding reserves node memory up front, as
+// much as the tree could need but at most about 9 bytes per byte of input,
+// and past that at most doubles what it has as the data proves it needs
+// more. Bits after the last fragment are ignored (plan-di-c files have a 1
 // bit there); a store that needs canonical bytes re-encodes and compares.
 // Errors about the bytes wrap ErrCorrupt and say what and where: a header
 // byte offset, a bignat number, or a fragment number and absolute bit

@@ -65,29 +65,57 @@
 //     held is downloaded again (incremental fetch): fetching version 2 of a
 //     value that shares pages with version 1 downloads the changed pages
 //     plus at most two partial pieces around each change.
+//   - Pieces are requested in stream order (among equally available
+//     pieces; the torrent's file has readahead priority, which makes
+//     anacrolix order requests by piece index instead of a random order),
+//     so the pages of a large body complete one after another.
 //   - Pieces being downloaded are buffered in memory (the client holds at
 //     most MaxUnverifiedBytes = 256 MiB of unverified data); a piece that
-//     passes its v2 hash is copied into the bodies it covers. A body, once
-//     complete, is checked: each page against its page CID, the body
-//     against its pin CID (BLAKE3), and merkle.CheckCanonical (re-encoding
-//     gives the same bytes). Any failure is ErrCorrupt and aborts: data
-//     that passed the piece hashes but not the CIDs means the torrent
-//     itself is wrong, and no peer can fix that.
+//     passes its v2 hash is copied into the bodies it covers. A page of a
+//     large body whose last piece has arrived is checked at once against
+//     its page CID; a body, once complete, is checked: its remaining
+//     pages, the body against its pin CID (BLAKE3), and
+//     merkle.CheckCanonical (re-encoding gives the same bytes). Any
+//     failure is ErrCorrupt and aborts: data that passed the piece hashes
+//     but not the CIDs means the torrent itself is wrong, and no peer can
+//     fix that.
 //   - A peer sending bad data fails the piece hash; the client discards
 //     the piece, bans the peer's IP, and gets the piece from another peer.
 //     Nothing unverified ever reaches the store.
 //   - Verified bodies are committed children first, in batches (every
-//     50 ms or 64 MiB), each batch durable when Sink.PutBodies returns. A
-//     pin is stored only when all its children are, so a store never holds
-//     a pin without its DAG.
-//   - Resuming: an interrupted fetch keeps every committed batch; run again,
-//     it marks the pieces of those pins complete and downloads the rest.
-//     The unit of resumption is a pin: a large body in progress is
-//     downloaded again (the page store API stores whole bodies).
+//     50 ms or 64 MiB), each batch durable when Sink.PutBodies (or
+//     PageSink.PutBatch) returns. A pin is stored only when all its
+//     children are, so a store never holds a pin without its DAG. When the
+//     sink is a PageSink (StoreAdapter and MemStore are), each verified
+//     page of a large body still incomplete goes into the same batches
+//     (pagestore Batch.PutPage): a page stored alone is not a pin, and
+//     when the body completes, the page store writes only its pages not
+//     already stored and its page list.
+//   - Resuming: an interrupted fetch keeps every committed batch (on
+//     cancellation or timeout it commits what it had verified one last
+//     time; after a crash, what the last batch made durable). Run again,
+//     it finds those pins and pages stored, marks every piece made only of
+//     them complete up front, and downloads the rest: the unit of
+//     resumption is the page (about 64 KiB), also inside a large body. A
+//     256 MiB body interrupted at 90% costs about the last 10% again, plus
+//     what had been received but not verified when it stopped: pieces
+//     still incomplete (a seeder answers the requests in flight in any
+//     order; anacrolix keeps up to a few MiB of them per peer), pages
+//     whose last piece had not come, and pieces that straddle a stored
+//     page and a missing one (TestResumeInsideLargeBody measures it: a
+//     30 MiB value interrupted after half of it had arrived is finished by
+//     downloading about two thirds of it; the loss is per peer and does
+//     not grow with the value). A fetch into a Sink that is not a
+//     PageSink resumes per pin.
+//   - On disk, a large body whose pages were committed over several
+//     batches is not contiguous, so pagestore.Store.Body assembles it
+//     into a new buffer rather than returning a slice of the mapping,
+//     until a GC rewrites it contiguously.
 //   - Memory: the buffers of pieces in flight, plus each body being
 //     assembled (a large body is assembled whole, because the pin CID and
-//     the canonical check cover the whole body), plus verified bodies
-//     waiting for children. Limits bound the stream and one body.
+//     the canonical check cover the whole body; pages committed early
+//     alias it, no copy), plus verified bodies waiting for children.
+//     Limits bound the stream and one body.
 //
 // The fetch client does not upload (Config applies to both roles; a
 // fetcher that wants to serve runs Seed afterwards).

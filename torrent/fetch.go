@@ -70,7 +70,9 @@ type Stats struct {
 // Fetch downloads the pin DAG named by a magnet link or a .torrent file
 // path into dst, verifying every page and body against its CID before it
 // is stored, and returns the root CID. What dst already holds is not
-// downloaded again; an interrupted fetch resumes from what was committed.
+// downloaded again; an interrupted fetch resumes from what was committed:
+// whole pins, and into a PageSink also the verified pages of a large body
+// that was not complete (see doc.go, "Resuming").
 // It stops at ctx's deadline with ErrTimeout.
 func Fetch(ctx context.Context, dst Sink, magnetOrFile string, opts FetchOptions) (cid.Cid, Stats, error) {
 	if strings.HasPrefix(magnetOrFile, "magnet:") {
@@ -180,6 +182,15 @@ func fetch(ctx context.Context, dst Sink, ih infohash_v2.T, infoBytes []byte, op
 	f.start()
 	defer f.stop()
 	t.DownloadAll()
+	// In stream order: among pieces equally available, anacrolix requests
+	// readahead-priority pieces by index, and others in a random order
+	// fixed per torrent. In order, the pages of a large body complete one
+	// after another and are committed as they come (what an interrupted
+	// fetch resumes from), instead of most of them waiting for a last
+	// piece until near the end; the store's writes are sequential too.
+	for _, file := range t.Files() {
+		file.SetPriority(atorrent.PiecePriorityReadahead)
+	}
 	// Peers last: a connection works out what to request when it starts,
 	// and is not told when piece hashes are added later.
 	connect(t, opts)
@@ -199,6 +210,13 @@ func fetch(ctx context.Context, dst Sink, ih infohash_v2.T, infoBytes []byte, op
 		select {
 		case <-f.done:
 		case <-ctx.Done():
+			f.mu.Lock()
+			nd, nb, full, partialBytes := 0, 0, 0, int64(0)
+			for i := range f.pieces { if f.pieces[i].done { nd++ }; if f.pieces[i].buf != nil {nb++; _, n := pieceBounds(f.l, i); if f.pieces[i].wrote >= n {full++} else {partialBytes += f.pieces[i].wrote}} }
+			f.mu.Unlock()
+			f.cmu.Lock()
+			fmt.Fprintln(os.Stderr, "DEBUG done pieces", nd, "buffered", nb, "full-unhashed", full, "partial bytes", partialBytes, "queued pages", len(f.pages))
+			f.cmu.Unlock()
 			return cid.Undef, st, timeout(t, fmt.Sprintf("no peer sent the rest of the data: %d of %d bytes fetched", usefulRead(t), l.total-f.have))
 		case <-tick.C:
 			report(progress("data"))
@@ -288,6 +306,9 @@ var errNoData = errors.New("torrent: metadata-only torrent has no data")
 type fetchState struct {
 	l   *Layout
 	dst Sink
+	// ps is dst if it can store pages alone (then verified pages of
+	// incomplete bodies are committed as they come); else nil.
+	ps PageSink
 	// have is the number of stream bytes in pieces held locally.
 	have    int64
 	pinsHad int
@@ -306,6 +327,8 @@ type fetchState struct {
 	pend       map[plan.Digest]*pendBody
 	batch      []BodyPut
 	batchIdx   []int
+	pages      []PagePut     // verified pages of bodies not yet queued
+	pagePins   []plan.Digest // pagePins[k]: the pin pages[k] belongs to
 	batchBytes int64
 	kick       chan struct{}
 
@@ -319,6 +342,7 @@ type fetchState struct {
 }
 
 type fpiece struct {
+	wrote int64
 	local bool   // all its bytes are held locally
 	done  bool   // verified and copied into its bodies
 	buf   []byte // data being downloaded
@@ -329,6 +353,18 @@ type fbody struct {
 	pending int    // pieces covering it still to come
 	buf     []byte // the body being assembled; nil before the first piece and after commit
 	stored  bool
+	// For a paged body: per page, the pieces covering it still to come
+	// (0 for a page held locally), and whether it has been checked
+	// against its page CID during the fetch (verify skips those).
+	pagePending []int32
+	pageOK      []bool
+}
+
+// arrivedPage is a page whose last piece has just been copied into its
+// body's buffer. b aliases that buffer, which is never written there again.
+type arrivedPage struct {
+	i, j int
+	b    []byte
 }
 
 type pendBody struct {
@@ -350,6 +386,7 @@ func newFetchState(l *Layout, dst Sink) (*fetchState, error) {
 		done:    make(chan struct{}),
 		stopc:   make(chan struct{}),
 	}
+	f.ps, _ = dst.(PageSink)
 	// Which pins and pages are here already.
 	pageLocal := make([][]bool, len(l.pins))
 	for i, e := range l.pins {
@@ -364,6 +401,8 @@ func newFetchState(l *Layout, dst Sink) (*fetchState, error) {
 				pl[j] = dst.HasPage(p.Digest)
 			}
 			pageLocal[i] = pl
+			f.bodies[i].pagePending = make([]int32, len(e.pages))
+			f.bodies[i].pageOK = make([]bool, len(e.pages))
 		}
 	}
 	// A piece is local when every byte of it is: in a stored pin or in a
@@ -391,7 +430,19 @@ func newFetchState(l *Layout, dst Sink) (*fetchState, error) {
 		if local {
 			f.have += n
 		} else {
-			l.eachPin(start, n, func(i int, lo, hi int64) { f.bodies[i].pending++ })
+			l.eachPin(start, n, func(i int, lo, hi int64) {
+				b := &f.bodies[i]
+				if b.skip {
+					return
+				}
+				b.pending++
+				e := &l.pins[i]
+				for j := e.pageIndex(lo); b.pagePending != nil && j < len(e.pages) && e.pageOff[j] < hi; j++ {
+					if !pageLocal[i][j] {
+						b.pagePending[j]++
+					}
+				}
+			})
 		}
 	}
 	return f, nil
@@ -510,6 +561,7 @@ func (p fetchPiece) WriteAt(b []byte, off int64) (int, error) {
 	if fp.buf == nil {
 		fp.buf = make([]byte, n)
 	}
+	fp.wrote += int64(len(b))
 	return copy(fp.buf[off:], b), nil
 }
 
@@ -561,6 +613,7 @@ func (p fetchPiece) ReadAt(b []byte, off int64) (int, error) {
 func (p fetchPiece) MarkComplete() error {
 	f := p.f
 	var ready []int
+	var arrived []arrivedPage
 	f.mu.Lock()
 	fp := &f.pieces[p.i]
 	if fp.done || fp.local || fp.buf == nil {
@@ -576,6 +629,14 @@ func (p fetchPiece) MarkComplete() error {
 		f.activateLocked(i)
 		e := &f.l.pins[i]
 		copy(b.buf[lo:hi], fp.buf[e.off+lo-start:e.off+hi-start])
+		for j := e.pageIndex(lo); b.pagePending != nil && j < len(e.pages) && e.pageOff[j] < hi; j++ {
+			if b.pagePending[j] > 0 {
+				b.pagePending[j]--
+				if b.pagePending[j] == 0 {
+					arrived = append(arrived, arrivedPage{i, j, b.buf[e.pageOff[j]:e.pageOff[j+1]]})
+				}
+			}
+		}
 		b.pending--
 		if b.pending == 0 {
 			ready = append(ready, i)
@@ -583,10 +644,54 @@ func (p fetchPiece) MarkComplete() error {
 	})
 	fp.done, fp.buf = true, nil
 	f.mu.Unlock()
+	// Pages first: a body whose last page this piece completed then
+	// usually finds that page checked already.
+	for _, a := range arrived {
+		f.pageArrived(a)
+	}
 	for _, i := range ready {
 		f.verifyq <- i // never blocks: capacity is the number of pins
 	}
 	return nil
+}
+
+// pageArrived checks a page that has just been completed against its page
+// CID and, if the sink can store pages alone, queues it for the next
+// commit: that is what lets an interrupted fetch resume inside a large
+// body. Every byte of it passed a piece hash already, so a mismatch means
+// the torrent itself is wrong (ErrCorrupt, as in verify). It runs on the
+// client's goroutine that marked the piece complete, outside f.mu.
+func (f *fetchState) pageArrived(a arrivedPage) {
+	e := &f.l.pins[a.i]
+	pr := e.pages[a.j]
+	if merkle.HashBytes(a.b) != pr.Digest {
+		f.finish(fmt.Errorf("%w: page %d (%s) of pin %s does not match its CID", ErrCorrupt, a.j, merkle.PageCIDOf(pr.Digest), merkle.CIDOf(e.d)))
+		return
+	}
+	f.mu.Lock()
+	f.bodies[a.i].pageOK[a.j] = true
+	f.mu.Unlock()
+	if f.ps == nil {
+		return
+	}
+	f.cmu.Lock()
+	defer f.cmu.Unlock()
+	if f.queued[e.d] {
+		return // the whole body is on its way to the store
+	}
+	f.pages = append(f.pages, PagePut{Digest: pr.Digest, Page: a.b})
+	f.pagePins = append(f.pagePins, e.d)
+	f.batchBytes += int64(len(a.b))
+	if f.batchBytes >= 64<<20 {
+		f.kickLocked()
+	}
+}
+
+func (f *fetchState) kickLocked() {
+	select {
+	case f.kick <- struct{}{}:
+	default:
+	}
 }
 
 func (p fetchPiece) MarkNotComplete() error {
@@ -623,6 +728,7 @@ func (f *fetchState) verify(i int) error {
 	e := &f.l.pins[i]
 	f.mu.Lock()
 	body := f.bodies[i].buf
+	checked := append([]bool(nil), f.bodies[i].pageOK...)
 	f.mu.Unlock()
 	c := merkle.CIDOf(e.d)
 	// The hashes and the canonical-form check are independent; on a large
@@ -630,6 +736,9 @@ func (f *fetchState) verify(i int) error {
 	hashErr := make(chan error, 1)
 	go func() {
 		for j, p := range e.pages {
+			if checked[j] {
+				continue // by pageArrived, on these very bytes
+			}
 			if merkle.HashBytes(body[e.pageOff[j]:e.pageOff[j+1]]) != p.Digest {
 				hashErr <- fmt.Errorf("%w: page %d (%s) of pin %s does not match its CID", ErrCorrupt, j, merkle.PageCIDOf(p.Digest), c)
 				return
@@ -696,35 +805,56 @@ func (f *fetchState) readyLocked(i int, body []byte) {
 		delete(f.waiting, d)
 	}
 	if f.batchBytes >= 64<<20 || f.queued[f.l.root] {
-		select {
-		case f.kick <- struct{}{}:
-		default:
-		}
+		f.kickLocked()
 	}
 }
 
-// committer stores queued bodies in batches: every 50 ms, or sooner when
-// 64 MiB are queued or the root is ready.
+// committer stores queued bodies and pages in batches: every 50 ms, or
+// sooner when 64 MiB are queued or the root is ready. When the fetch stops
+// without having finished (cancelled or timed out), it commits what is
+// queued one last time, so the next fetch resumes from there.
 func (f *fetchState) committer() {
 	defer f.wg.Done()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
+		last := false
 		select {
 		case <-f.stopc:
-			return
+			select {
+			case <-f.done:
+				return // finished, or failed: nothing more to store
+			default:
+			}
+			last = true
 		case <-tick.C:
 		case <-f.kick:
 		}
 		f.cmu.Lock()
 		batch, idx := f.batch, f.batchIdx
-		f.batch, f.batchIdx, f.batchBytes = nil, nil, 0
+		var pages []PagePut
+		for k, p := range f.pages {
+			// Pages of a body now queued whole are stored with it.
+			if !f.queued[f.pagePins[k]] {
+				pages = append(pages, p)
+			}
+		}
+		f.batch, f.batchIdx, f.pages, f.pagePins, f.batchBytes = nil, nil, nil, nil, 0
 		f.cmu.Unlock()
-		if len(batch) == 0 {
+		if len(batch) == 0 && len(pages) == 0 {
+			if last {
+				return
+			}
 			continue
 		}
-		if err := f.dst.PutBodies(batch); err != nil {
-			f.finish(fmt.Errorf("torrent: storing %d fetched pins: %w", len(batch), err))
+		var err error
+		if f.ps != nil {
+			err = f.ps.PutBatch(pages, batch)
+		} else {
+			err = f.dst.PutBodies(batch)
+		}
+		if err != nil {
+			f.finish(fmt.Errorf("torrent: storing %d fetched pins and %d pages: %w", len(batch), len(pages), err))
 			return
 		}
 		f.committed.Add(int64(len(batch)))
@@ -739,6 +869,9 @@ func (f *fetchState) committer() {
 		f.mu.Unlock()
 		if rootDone {
 			f.finish(nil)
+			return
+		}
+		if last {
 			return
 		}
 	}

@@ -35,3 +35,9 @@ func TestLong256MiB(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestLongResume: a 250 MB nat (not 256 MiB: see bench/suite_torrent.go)
+// interrupted after 90% of it has arrived, then resumed.
+func TestLongResume(t *testing.T) {
+	testResume(t, 250_000_000, 0.9, 0)
+}

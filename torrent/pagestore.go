@@ -7,11 +7,11 @@ import (
 
 // StoreAdapter makes a *pagestore.Store a Sink. Bodies and pages are
 // returned as slices of the store's read-only mapping (zero copy); a fetch
-// commits each batch of verified bodies with one pagestore batch, durable
-// when PutBodies returns.
+// commits each batch of verified pages and bodies with one pagestore batch
+// (Batch.PutPage, Batch.PutBody), durable when PutBatch returns.
 type StoreAdapter struct{ S *pagestore.Store }
 
-var _ Sink = StoreAdapter{}
+var _ PageSink = StoreAdapter{}
 
 func (a StoreAdapter) Has(d plan.Digest) bool             { return a.S.Has(d) }
 func (a StoreAdapter) HasPage(p plan.Digest) bool         { return a.S.Has(p) }
@@ -32,6 +32,21 @@ func (a StoreAdapter) Pages(d plan.Digest) ([]PageRef, bool, error) {
 
 func (a StoreAdapter) PutBodies(bodies []BodyPut) error {
 	b := a.S.NewBatch()
+	for _, x := range bodies {
+		if err := b.PutBody(x.Digest, x.Body); err != nil {
+			return err
+		}
+	}
+	return b.Commit()
+}
+
+func (a StoreAdapter) PutBatch(pages []PagePut, bodies []BodyPut) error {
+	b := a.S.NewBatch()
+	for _, p := range pages {
+		if err := b.PutPage(p.Digest, p.Page); err != nil {
+			return err
+		}
+	}
 	for _, x := range bodies {
 		if err := b.PutBody(x.Digest, x.Body); err != nil {
 			return err

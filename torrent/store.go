@@ -54,6 +54,33 @@ type BodyPut struct {
 	Body   []byte
 }
 
+// PageSink is a Sink that can also store the pages of a body that is not
+// complete yet. A fetch into a PageSink makes each page of a large body
+// durable as soon as it has arrived and matched its page CID, in the same
+// periodic batches as bodies, so an interrupted fetch resumes inside a
+// large body (its stored pages make their pieces complete up front, see
+// HasPage) instead of from the body's first byte. A fetch into a plain
+// Sink resumes per pin.
+//
+// A type that embeds a PageSink and overrides PutBodies must override
+// PutBatch too: a fetch calls only PutBatch on a PageSink.
+type PageSink interface {
+	Sink
+	// PutBatch stores verified pages and verified canonical bodies (with
+	// the same rules as PutBodies) together, durable on return. A page
+	// stored alone is not a pin: it makes no pin stored, and it is only
+	// kept by the store for the body it belongs to (the page store's GC
+	// reclaims pages no reachable body lists).
+	PutBatch(pages []PagePut, bodies []BodyPut) error
+}
+
+// PagePut is one verified page handed to PageSink.PutBatch: Digest is the
+// BLAKE3-256 of Page (the digest in its raw-codec page CID).
+type PagePut struct {
+	Digest plan.Digest
+	Page   []byte
+}
+
 // MemStore is an in-memory Sink, for tests and for tooling that wants a
 // scratch store. It splits bodies above MemChunkThreshold into pages with
 // the page store's format-1 chunker (pagestore.Chunk), so it offers the
@@ -144,6 +171,25 @@ func (m *MemStore) PutBodies(bodies []BodyPut) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.Puts++
+	for _, b := range bodies {
+		m.putLocked(b.Digest, b.Body)
+	}
+	return nil
+}
+
+var _ PageSink = (*MemStore)(nil)
+
+// PutBatch stores copies of the pages and bodies (it does not verify
+// them). Pages stay until the MemStore is dropped (it has no GC).
+func (m *MemStore) PutBatch(pages []PagePut, bodies []BodyPut) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.Puts++
+	for _, p := range pages {
+		if _, ok := m.pages[p.Digest]; !ok {
+			m.pages[p.Digest] = append([]byte(nil), p.Page...)
+		}
+	}
 	for _, b := range bodies {
 		m.putLocked(b.Digest, b.Body)
 	}

@@ -249,6 +249,16 @@ func (c *crashSink) PutBodies(b []BodyPut) error {
 	return errors.Join(c.MemStore.PutBodies(b[:min(c.keep, len(b))]), errCrash)
 }
 
+// PutBatch overrides MemStore's (a fetch into a PageSink calls only
+// PutBatch): the same crash.
+func (c *crashSink) PutBatch(p []PagePut, b []BodyPut) error {
+	if c.crashed {
+		return errCrash
+	}
+	c.crashed = true
+	return errors.Join(c.MemStore.PutBatch(p, b[:min(c.keep, len(b))]), errCrash)
+}
+
 // TestGoldenInfoHash pins the layout format: this DAG's torrent must not
 // change (a change needs a new LayoutVersion), and a page store and a
 // MemStore holding it offer the same torrent.

@@ -22,7 +22,37 @@ func parseB(b *testing.B, src string, ref func(string) (plan.Value, error)) plan
 }
 
 // BenchmarkMulNoJets is (<mul.seed> 300 400) with jets off: about 24
-// million law applications (Add iterates over the accumulator).
+// million law applications (Add iterates over the accumulator), 71 million
+// steps. Target (issue 4): 10 million law calls per second.
+//
+// Log, process CPU per op (law calls per CPU second), 3 runs each, on the
+// shared 2-core machine (load average about 11, so wall time is 1 to 1.5x
+// CPU time):
+//
+//	start                                  14.2-15.1 s  (1.6-1.7 M/s)
+//	lawLoop (tail.go) + stale inl cleared   4.0-4.1 s   (5.8-5.9 M/s)
+//	no clear()/copy() of pointer slices     3.4-3.8 s   (6.3-7.1 M/s)
+//	frames pushed field by field            3.3-3.5 s   (6.8-7.2 M/s)
+//	(3 x) without flattening (kInc)         3.1-3.2 s   (7.6-7.9 M/s)
+//	64-byte node (was 96)                   2.3-2.4 s   (9.8-10.3 M/s)
+//	pointer stores only where they change   2.26-2.29 s (10.5-10.6 M/s)
+//	lawLoop: arguments in a stack array     2.09-2.23 s (10.7-11.4 M/s)
+//	fewer barriers in kInc frames           2.04-2.16 s (11.1-11.7 M/s)
+//
+// What the time went into at the start: about 3 nodes per law call (the
+// pending increment, the closure p of the loop case, the counter), 96
+// bytes each, so GC ran ~600 times per op and was marking about half the
+// time, which made every pointer store pay a write barrier; bulk barriers
+// of clear()/copy() on tiny slices, and flattening the same call back out
+// of the thunk it had just been written into. Now: one 64-byte node per
+// law call (the pending increment, which the program really keeps: a chain
+// up to 120,000 long), ~100 GC cycles per op; allocation, write barriers
+// and GC are still about half of the CPU profile.
+//
+// Tried and rejected: writing new nodes as composite literals to drop
+// their write barriers (the compiler only drops them for pointers to
+// globals; no change); GOGC or a memory limit set by the evaluator (breaks
+// the memory bound); node slabs (see newNode).
 func BenchmarkMulNoJets(b *testing.B) {
 	benchMul(b, "(<mul.seed> 300 400)", seedRef, true)
 }

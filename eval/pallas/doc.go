@@ -26,6 +26,13 @@
 //     of 6.3); instantiating is a loop over that code. Calls whose function
 //     is a constant of known arity that they do not saturate are built as
 //     closures directly.
+//   - Tail calls: when a law's body ends in a saturated call of a law, or
+//     in the loop idiom (2 z (f a ...) x) with x already evaluated, the
+//     next law step runs straight from the explicit stack, without writing
+//     the call into the thunk and taking it apart again (tail.go). Nothing
+//     is evaluated early, so laziness, steps and residuals are those of
+//     plain reduction. A loop counter node that only the stack refers to
+//     is decremented in place.
 //   - Nothing recurses on the Go stack: WHNF, normalization, opcode
 //     arguments, jets, compilation, instantiation and read-back all use
 //     explicit stacks, so depth is limited by memory only. A million nested

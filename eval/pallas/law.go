@@ -57,15 +57,24 @@ func (m *machine) force(n *node) {
 	}
 	m.apps[a] = n
 	var args []*node
+	var ov *overflow
 	if len(a.Args) <= len(n.inl) {
 		args = n.inl[:len(a.Args):len(a.Args)]
+		n.nin = uint8(len(a.Args))
 	} else {
 		args = make([]*node, len(a.Args))
+		ov = &overflow{args: args}
+		n.nin = ovf
 	}
 	for i, x := range a.Args {
 		args[i] = m.wrap(x)
 	}
-	n.tag, n.fn, n.args, n.x = tagApp, m.wrap(a.Fun), args, nil
+	n.tag, n.fn = tagApp, m.wrap(a.Fun)
+	if ov != nil {
+		n.x = ov
+	} else {
+		n.x = nil
+	}
 }
 
 // Compiled law bodies (PLAN.md 6.2, 6.3). A body expression is compiled
@@ -247,7 +256,7 @@ func (m *machine) constArity(v plan.Value) int {
 		}
 		switch c = follow(c); c.tag {
 		case tagNat:
-			return opArity(c.nat)
+			return opArity(c.natv())
 		case tagLaw:
 			return c.x.(*lawInfo).arity
 		}
@@ -284,7 +293,12 @@ func (m *machine) instantiate(code []instr, env []*node, into *node) *node {
 		if n == nil {
 			n = m.newNode()
 		}
-		n.tag, n.flags, n.x = tagApp, 0, nil
+		// (Stores of nil only where needed: each pointer store costs a
+		// write barrier while the GC marks, and a new node is all nil.)
+		n.tag, n.flags = tagApp, 0
+		if n.x != nil {
+			n.x = nil
+		}
 		n.fn = operand(code[0], env)
 		k := last - 1
 		if k <= len(n.inl) {
@@ -292,16 +306,18 @@ func (m *machine) instantiate(code []instr, env []*node, into *node) *node {
 				n.inl[i] = operand(code[1+i], env)
 			}
 			for i := k; i < len(n.inl); i++ {
-				n.inl[i] = nil
+				if n.inl[i] != nil {
+					n.inl[i] = nil
+				}
 			}
-			n.args = n.inl[:k:k]
+			n.nin = uint8(k)
 		} else {
 			a := make([]*node, k)
 			for i := range a {
 				a[i] = operand(code[1+i], env)
 			}
-			n.inl[0], n.inl[1], n.inl[2] = nil, nil, nil
-			n.args = a
+			n.clearInl()
+			n.nin, n.x = ovf, &overflow{args: a}
 		}
 		if in.need > 0 {
 			n.flags, n.need = fWHNF, in.need

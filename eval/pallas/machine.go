@@ -104,8 +104,12 @@ func (m *machine) push(f frame) {
 	m.frames = m.frames[:n+1]
 	p := &m.frames[n]
 	p.k, p.op, p.i, p.base, p.ar = f.k, f.op, f.i, f.base, f.ar
-	p.o = f.o
-	p.jet = f.jet
+	if p.o != f.o {
+		p.o = f.o
+	}
+	if p.jet != f.jet {
+		p.jet = f.jet
+	}
 }
 
 func (m *machine) pop() {
@@ -153,7 +157,7 @@ func (m *machine) arity(f *node) (ar int, pending *node, err error) {
 	for {
 		switch f.tag {
 		case tagNat:
-			return opArity(f.nat), nil, nil
+			return opArity(f.natv()), nil, nil
 		case tagLaw:
 			return f.x.(*lawInfo).arity, nil, nil
 		case tagApp:
@@ -186,7 +190,7 @@ func (m *machine) flatten(o, f *node, ar int) int {
 	for {
 		cur = follow(cur)
 		if cur.tag == tagApp {
-			total += len(cur.args)
+			total += cur.nargs()
 			cur = cur.fn
 			continue
 		}
@@ -209,17 +213,18 @@ func (m *machine) flatten(o, f *node, ar int) int {
 	end := total + 1
 	// Loops, not copy(): copy() of pointers goes through typedslicecopy
 	// and a bulk write barrier.
-	for i, a := range o.args[:ar] {
+	for i, a := range o.argv()[:ar] {
 		s[end-ar+i] = a
 	}
 	end -= ar
 	for c := f; ; {
 		c = follow(c)
 		if c.tag == tagApp {
-			for i, a := range c.args {
-				s[end-len(c.args)+i] = a
+			args := c.argv()
+			for i, a := range args {
+				s[end-len(args)+i] = a
 			}
-			end -= len(c.args)
+			end -= len(args)
 			c = c.fn
 			continue
 		}
@@ -274,26 +279,28 @@ func (m *machine) run(root *node, nf bool) (*node, error) {
 				// it is a closure, no frame needed.
 				if g := follow(f.fn); g.isWHNF() && g.tag != tagPin {
 					f.fn = g
-					if ar, _, _ := m.arity(g); ar > len(f.args) {
+					if ar, _, _ := m.arity(g); ar > f.nargs() {
 						f.flags |= fWHNF
-						f.need = uint32(ar - len(f.args))
+						f.need = uint32(ar - f.nargs())
 					}
 				}
 			}
-			if f.tag == tagNat && len(o.args) == 1 && isSmallNat(f, 3) {
+			if f.tag == tagNat && o.nin == 1 && isSmallNat(f, 3) {
 				// (3 x), the most common step of all (every pending
 				// increment in a chain of them): no flattening, no astack,
 				// and the thunk is written when x comes back.
 				if err := m.tick(); err != nil {
 					return nil, err
 				}
-				x := follow(o.args[0])
+				x := follow(o.inl[0])
 				if x.isWHNF() {
 					m.mkNat(o, castNat(x).Inc())
 					ret, descend = o, false
 					continue
 				}
-				o.args[0] = x
+				if o.inl[0] != x {
+					o.inl[0] = x
+				}
 				o.flags |= fBusy
 				m.push(frame{k: kInc, o: o})
 				cur = x
@@ -318,9 +325,9 @@ func (m *machine) run(root *node, nf bool) (*node, error) {
 			if ar == 0 {
 				return nil, crashf("applying a law of arity 0 (%s)", describe(f))
 			}
-			if len(o.args) < ar {
+			if o.nargs() < ar {
 				o.flags |= fWHNF
-				o.need = uint32(ar - len(o.args))
+				o.need = uint32(ar - o.nargs())
 				ret, descend = o, false
 				continue
 			}
@@ -332,9 +339,9 @@ func (m *machine) run(root *node, nf bool) (*node, error) {
 			head := m.astack[base]
 			switch head.tag {
 			case tagNat:
-				op, small := head.nat.Uint64()
+				op, small := head.natv().Uint64()
 				if !small || op > 4 {
-					return nil, crashf("applying nat %s, which is not an opcode, to %s", head.nat, describe(m.astack[base+1]))
+					return nil, crashf("applying nat %s, which is not an opcode, to %s", head.natv(), describe(m.astack[base+1]))
 				}
 				o.flags |= fBusy
 				m.push(frame{k: kOp, op: uint8(op), base: int32(base), ar: int32(ar), o: o})
@@ -428,7 +435,10 @@ func (m *machine) run(root *node, nf bool) (*node, error) {
 			}
 		case kInc:
 			o := fr.o
-			m.pop()
+			// Popped without clearing: the stale pointer is to o, which
+			// is a nat now (no outgoing pointers), so it keeps 64 bytes
+			// alive at most, and it saves a write barrier per increment.
+			m.frames = m.frames[:top]
 			m.mkNat(o, castNat(ret).Inc()) // clears fBusy
 			ret = o
 		case kJet:
@@ -450,7 +460,7 @@ func (m *machine) run(root *node, nf bool) (*node, error) {
 // finishLaw runs a law step for thunk o and overwrites o with the result.
 func (m *machine) finishLaw(o *node, li *lawInfo, base, ar int) {
 	var into *node
-	if len(o.args) == ar {
+	if o.nargs() == ar {
 		into = o
 	}
 	r := m.runLaw(li, base, into)
@@ -469,9 +479,9 @@ func (m *machine) finishStep(o *node, base, ar int, r *node) {
 	if r == o {
 		return // built in place
 	}
-	if len(o.args) > ar {
+	if o.nargs() > ar {
+		o.dropArgs(ar)
 		o.fn = r
-		o.args = o.args[ar:]
 		return
 	}
 	o.become(r)
@@ -500,7 +510,7 @@ func (m *machine) nfNext(top int, ret *node) (next, done *node, err error) {
 		if fr.i == -1 {
 			fr.o.fn = ret
 		} else {
-			fr.o.args[fr.i] = ret
+			fr.o.argv()[fr.i] = ret
 		}
 		fr.i++
 	}
@@ -510,9 +520,9 @@ func (m *machine) nfNext(top int, ret *node) (next, done *node, err error) {
 		if fr.i == -1 {
 			c = follow(o.fn)
 			o.fn = c
-		} else if int(fr.i) < len(o.args) {
-			c = follow(o.args[fr.i])
-			o.args[fr.i] = c
+		} else if args := o.argv(); int(fr.i) < len(args) {
+			c = follow(args[fr.i])
+			args[fr.i] = c
 		} else {
 			o.flags &^= fGray
 			o.flags |= fNF

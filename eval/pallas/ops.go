@@ -43,7 +43,7 @@ func (m *machine) opNext(top int) (*node, error) {
 	}
 	o, base, ar := fr.o, int(fr.base), int(fr.ar)
 	var into *node
-	if len(o.args) == ar {
+	if o.nargs() == ar {
 		into = o
 	}
 	res, err := m.opResult(fr.op, base, into)
@@ -86,20 +86,28 @@ func (m *machine) opResult(op uint8, base int, into *node) (*node, error) {
 			law := x.x.(*lawInfo).law
 			return m.mkApp(into, l, m.natNode(law.Name), m.natNode(law.Arity), m.wrap(law.Body)), nil
 		case tagApp:
-			k := len(x.args)
+			xs := x.argv()
+			k := len(xs)
 			var g *node
 			if k == 1 {
 				g = x.fn
 			} else {
 				// The function part of a closure is a closure needing one
-				// more argument; it shares x's argument array (never
-				// written through this view except to path-compress).
-				g = &node{tag: tagApp, flags: fWHNF, need: x.need + 1, fn: x.fn, args: x.args[: k-1 : k-1]}
+				// more argument.
+				g = m.newNode()
+				if x.nin == ovf {
+					// Shares x's argument array: never written through
+					// this view except to path-compress.
+					g.tag, g.fn, g.nin, g.x = tagApp, x.fn, ovf, &overflow{args: xs[: k-1 : k-1]}
+				} else {
+					g.setApp(x.fn, xs[:k-1])
+				}
+				g.flags, g.need = fWHNF, x.need+1
 				if x.flags&fNF != 0 {
 					g.flags |= fNF
 				}
 			}
-			return m.mkApp(into, ap, g, x.args[k-1]), nil
+			return m.mkApp(into, ap, g, xs[k-1]), nil
 		default:
 			return m.mkApp(into, nt, x), nil
 		}

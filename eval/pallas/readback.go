@@ -39,7 +39,7 @@ func (m *machine) nfValue(root *node) plan.Value {
 	if v, ok := leafValue(root); ok {
 		return v
 	}
-	if v, ok := root.x.(*plan.App); ok {
+	if v := root.appCache(); v != nil {
 		return v
 	}
 	type item struct {
@@ -51,44 +51,45 @@ func (m *machine) nfValue(root *node) plan.Value {
 		if v, ok := leafValue(c); ok {
 			return v
 		}
-		return c.x.(*plan.App)
+		return c.appCache()
 	}
 	st := []item{{n: root}}
 	for len(st) > 0 {
 		it := st[len(st)-1]
 		st = st[:len(st)-1]
 		t := it.n
-		if t.x != nil {
+		if t.appCache() != nil {
 			continue
 		}
+		targs := t.argv()
 		if !it.ready {
 			st = append(st, item{n: t, ready: true})
-			for i := len(t.args) - 1; i >= -1; i-- {
+			for i := len(targs) - 1; i >= -1; i-- {
 				var c *node
 				if i < 0 {
 					c = follow(t.fn)
 				} else {
-					c = follow(t.args[i])
+					c = follow(targs[i])
 				}
-				if c.tag == tagApp && c.x == nil {
+				if c.tag == tagApp && c.appCache() == nil {
 					st = append(st, item{n: c})
 				}
 			}
 			continue
 		}
-		args := make([]plan.Value, len(t.args))
-		for i, a := range t.args {
+		args := make([]plan.Value, len(targs))
+		for i, a := range targs {
 			args[i] = get(a)
 		}
-		t.x = plan.NewAppShared(get(t.fn), args)
+		t.setAppCache(plan.NewAppShared(get(t.fn), args))
 	}
-	return root.x.(*plan.App)
+	return root.appCache()
 }
 
 func leafValue(n *node) (plan.Value, bool) {
 	switch n.tag {
 	case tagNat:
-		return n.nat, true
+		return n.natv(), true
 	case tagLaw:
 		return n.x.(*lawInfo).law, true
 	case tagPin:
@@ -131,12 +132,12 @@ func (m *machine) dag(root *node) (plan.Value, bool) {
 		case 0:
 			rb.state[t] = 1
 			// Push unfinished children.
-			for i := len(t.args) - 1; i >= -1; i-- {
+			for i := len(t.argv()) - 1; i >= -1; i-- {
 				var c *node
 				if i < 0 {
 					c = follow(t.fn)
 				} else {
-					c = follow(t.args[i])
+					c = follow(t.argv()[i])
 				}
 				if c.tag != tagApp {
 					continue
@@ -159,8 +160,8 @@ func (m *machine) dag(root *node) (plan.Value, bool) {
 			}
 			return rb.memo[c]
 		}
-		args := make([]plan.Value, len(t.args))
-		for i, a := range t.args {
+		args := make([]plan.Value, len(t.argv()))
+		for i, a := range t.argv() {
 			args[i] = get(a)
 		}
 		rb.memo[t] = plan.NewAppShared(get(t.fn), args)
@@ -190,12 +191,12 @@ func (m *machine) letrec(root *node) plan.Value {
 	for len(stack) > 0 {
 		t := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		for i := -1; i < len(t.args); i++ {
+		for i := -1; i < len(t.argv()); i++ {
 			var c *node
 			if i < 0 {
 				c = follow(t.fn)
 			} else {
-				c = follow(t.args[i])
+				c = follow(t.argv()[i])
 			}
 			if c.tag != tagApp {
 				continue
@@ -220,12 +221,12 @@ func (m *machine) letrec(root *node) plan.Value {
 			if indeg[t] >= 2 {
 				order = append(order, t)
 			}
-			for i := len(t.args) - 1; i >= -1; i-- {
+			for i := len(t.argv()) - 1; i >= -1; i-- {
 				var c *node
 				if i < 0 {
 					c = follow(t.fn)
 				} else {
-					c = follow(t.args[i])
+					c = follow(t.argv()[i])
 				}
 				if c.tag == tagApp && !vis[c] {
 					vis[c] = true
@@ -278,12 +279,12 @@ func (m *machine) letrec(root *node) plan.Value {
 			t := it.n
 			if !it.done {
 				st = append(st, item{n: t, done: true})
-				for i := len(t.args) - 1; i >= -1; i-- {
+				for i := len(t.argv()) - 1; i >= -1; i-- {
 					var c *node
 					if i < 0 {
 						c = t.fn
 					} else {
-						c = t.args[i]
+						c = t.argv()[i]
 					}
 					if _, ok := ref(c, true); !ok {
 						st = append(st, item{n: follow(c)})
@@ -292,7 +293,7 @@ func (m *machine) letrec(root *node) plan.Value {
 				continue
 			}
 			f, _ := ref(t.fn, true)
-			for _, a := range t.args {
+			for _, a := range t.argv() {
 				x, _ := ref(a, true)
 				f = plan.A(zero, f, x)
 			}

@@ -127,8 +127,7 @@ func isSmallNat(n *node, k uint64) bool {
 	if n.tag != tagNat {
 		return false
 	}
-	v, ok := n.nat.Uint64()
-	return ok && v == k
+	return n.x == nil && n.val == k
 }
 
 // operand returns the node of a single reference or constant instruction.
@@ -177,7 +176,7 @@ func (m *machine) tailLaw(h *node) (*lawInfo, error) {
 // returns, o holds the result of the last step (or, after a stop, the
 // pending call) and astack is truncated to base.
 func (m *machine) lawLoop(o *node, li *lawInfo, base, ar int) error {
-	if len(o.args) != ar {
+	if o.nargs() != ar {
 		// Surplus arguments: the plain path applies the result to them.
 		m.finishLaw(o, li, base, ar)
 		return nil
@@ -185,14 +184,18 @@ func (m *machine) lawLoop(o *node, li *lawInfo, base, ar int) error {
 	var fresh *node // a nat node only astack refers to, at freshIdx
 	freshIdx := 0
 	for {
-		c := m.compile(li)
+		c := li.code
+		if c == nil {
+			c = m.compile(li)
+		}
+		if len(c.lets) > 0 {
+			m.instLets(c, base)
+		}
 		t := c.tail
 		if t == nil {
-			m.instLets(c, base)
 			m.finishBody(o, c, base)
 			return nil
 		}
-		m.instLets(c, base)
 		env := m.astack[base:]
 		var mn *node
 		if t.kind == tailCase {
@@ -216,28 +219,41 @@ func (m *machine) lawLoop(o *node, li *lawInfo, base, ar int) error {
 			switch {
 			case small && v > uint64(len(smallNats)) && t.xLinear && x == fresh &&
 				int(t.x.n) == freshIdx && env[freshIdx] == fresh:
-				fresh.nat = plan.N(v - 1)
+				fresh.val = v - 1
 				mn = fresh
 			case small && v > uint64(len(smallNats)):
 				mn = m.newNode()
-				mn.tag, mn.nat = tagNat, plan.N(v-1)
+				mn.tag, mn.val = tagNat, v-1
 			default:
 				mn = m.natNode(n.Dec())
 			}
 		}
-		ph := m.instantiate(t.call.head, env, nil)
+		ph := m.arg(t.call.head, env)
 		// The next call's arguments, in a Go stack array when they fit:
-		// stores there need no write barrier and no clearing.
+		// stores there need no write barrier (stores through a slice that
+		// may point into the heap do) and no clearing.
 		var buf [8]*node
-		args := buf[:0]
-		if len(t.call.args)+1 > len(buf) {
-			args = make([]*node, 0, len(t.call.args)+1)
-		}
-		for _, code := range t.call.args {
-			args = append(args, m.instantiate(code, env, nil))
-		}
+		var args []*node
+		k := len(t.call.args)
 		if mn != nil {
-			args = append(args, mn)
+			k++
+		}
+		if k <= len(buf) {
+			for i, code := range t.call.args {
+				buf[i] = m.arg(code, env)
+			}
+			if mn != nil {
+				buf[k-1] = mn
+			}
+			args = buf[:k]
+		} else {
+			args = make([]*node, k)
+			for i, code := range t.call.args {
+				args[i] = m.arg(code, env)
+			}
+			if mn != nil {
+				args[k-1] = mn
+			}
 		}
 		h := follow(ph)
 		nli, err := m.tailLaw(h)
@@ -258,26 +274,42 @@ func (m *machine) lawLoop(o *node, li *lawInfo, base, ar int) error {
 		// The call replaces the environment: write it over the old one and
 		// clear only what is left above it (the let slots, surplus
 		// arguments).
-		k := len(args)
 		if len(m.astack) < base+1+k {
 			m.astack = append(m.astack, make([]*node, base+1+k-len(m.astack))...)
 		}
+		// Stores only where the entry changes: each pointer store into
+		// astack costs a write barrier while the GC marks, and a loop
+		// keeps most entries (its own head, invariant arguments, the
+		// reused counter).
 		s := m.astack[base:]
-		s[0] = h
+		if s[0] != h {
+			s[0] = h
+		}
 		for i, a := range args {
-			s[1+i] = a
+			if s[1+i] != a {
+				s[1+i] = a
+			}
 		}
 		m.truncate(base + 1 + k)
 		li, ar = nli, k
 		fresh = nil
 		if mn != nil {
-			if v, small := mn.nat.Uint64(); small && v >= uint64(len(smallNats)) {
+			if mn.x == nil && mn.val >= uint64(len(smallNats)) {
 				// Made above (not a shared small nat), and only astack
 				// refers to it.
 				fresh, freshIdx = mn, ar
 			}
 		}
 	}
+}
+
+// arg instantiates code, references and constants inline (instantiate
+// is too big to be inlined).
+func (m *machine) arg(code []instr, env []*node) *node {
+	if len(code) == 1 {
+		return operand(code[0], env)
+	}
+	return m.instantiate(code, env, nil)
 }
 
 // finishBody builds the body of the law whose environment is at

@@ -1,0 +1,294 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/ipfs/go-cid"
+	"github.com/spf13/pflag"
+
+	"pstore/db"
+	"pstore/eval"
+	"pstore/eval/suspend"
+	"pstore/merkle"
+	"pstore/pagestore"
+	"pstore/plan"
+)
+
+// JobsRefPrefix names the store refs that hold suspended computations
+// ("jobs/<cid>"), so that gc keeps them until they are resumed.
+const JobsRefPrefix = "jobs/"
+
+const suspendHelp = "--suspend: a run stopped by --steps or Ctrl-C is stored (ref jobs/CID), its CID printed, exit 3"
+
+func init() {
+	AddExitRule(suspend.ErrNotSuspended, ExitUsage)
+	AddExitRule(suspend.ErrVersion, ExitUsage)
+	AddExitRule(suspend.ErrNoResidual, ExitBudget)
+	Register(&Command{
+		Name:  "resume",
+		Usage: "resume CID [--steps N] [--no-jets] [--suspend] [--stats]",
+		Short: "continue a suspended computation (eval --suspend) to normal form; " + suspendHelp,
+		Flags: func(fs *pflag.FlagSet) {
+			fs.Int64("steps", 0, "step budget for this run (0: unlimited)")
+			fs.Bool("no-jets", false, "run every law's own body (no native jets)")
+			fs.Bool("suspend", false, "suspend again instead of failing when --steps or Ctrl-C stops it (exit 3)")
+			fs.Bool("stats", false, "print evaluation statistics to stderr")
+			AddPrintFlags(fs)
+			AddWaitFlag(fs)
+		},
+		Run: runResume,
+	})
+	Register(&Command{
+		Name:  "jobs",
+		Usage: "jobs [--json]",
+		Short: "list suspended computations held under roots: jobs/ refs and databases' pending inputs",
+		Run:   runJobs,
+	})
+}
+
+// runSuspendable evaluates v, with --suspend turning a stop into a stored
+// job. It returns the evaluation result when it finished; when it was
+// suspended it has stored the job and returns the exit-3 error.
+func runSuspendable(env *Env, sc *storeCache, run func() (suspend.Outcome, error), oldRef string) (eval.Result, error) {
+	out, err := run()
+	res := eval.Result{Value: out.Value, Stats: out.Stats}
+	if showStats, _ := env.Flags.GetBool("stats"); showStats {
+		s := out.Stats
+		fmt.Fprintf(env.Stderr, "steps %d (%d over the job), law calls %d, jet calls %d, pins loaded %d\n", s.Steps, out.Steps, s.LawCalls, s.JetCalls, s.PinsLoaded)
+	}
+	if err != nil {
+		return res, EvalError(err)
+	}
+	if out.Done() {
+		return res, nil
+	}
+	c, err := storeJob(env, sc, out.Suspended, oldRef)
+	if err != nil {
+		return res, err
+	}
+	j, _ := suspend.Decode(out.Suspended.MustItem())
+	if env.JSON {
+		if err := json.NewEncoder(env.Stdout).Encode(map[string]any{
+			"suspended": c.String(), "evaluator": j.Evaluator, "steps": j.Steps,
+		}); err != nil {
+			return res, err
+		}
+	} else {
+		fmt.Fprintln(env.Stdout, c)
+	}
+	why := "the step budget ran out"
+	if errors.Is(out.Cause, eval.ErrCanceled) {
+		why = "interrupted"
+	}
+	return res, WithCode(ExitSuspended, fmt.Errorf("suspended (%s) after %d steps; resume with: pstore resume %s", why, out.Steps, c))
+}
+
+// storeJob stores a suspended computation under jobs/CID (replacing
+// oldRef, the job it continues, if any). The bodies of the new pins are
+// computed while the store that evaluation read from is still open (loaded
+// contents may alias its mapping), then that reader is closed and the
+// writer stores them.
+func storeJob(env *Env, sc *storeCache, p *plan.Pin, oldRef string) (cid.Cid, error) {
+	type body struct {
+		d plan.Digest
+		b []byte
+	}
+	var bodies []body
+	has := func(d plan.Digest) bool { return sc.st != nil && sc.st.Has(d) }
+	err := merkle.Walk(p, has, func(_ *plan.Pin, d plan.Digest, b []byte) error {
+		bodies = append(bodies, body{d, append([]byte(nil), b...)})
+		return nil
+	})
+	if err != nil {
+		return cid.Undef, err
+	}
+	d, _ := p.CachedDigest()
+	sc.Close()
+	st, err := OpenStore(env, false)
+	if err != nil {
+		return cid.Undef, err
+	}
+	defer st.Close()
+	b := st.NewBatch()
+	for _, x := range bodies {
+		if b.Has(x.d) {
+			continue
+		}
+		if err := b.PutBody(x.d, x.b); err != nil {
+			return cid.Undef, err
+		}
+	}
+	c := merkle.CIDOf(d)
+	name := JobsRefPrefix + c.String()
+	b.SetRef(name, d)
+	if oldRef != "" && oldRef != name {
+		if _, err := st.Ref(oldRef); err == nil {
+			b.DeleteRef(oldRef)
+		}
+	}
+	return c, b.Commit()
+}
+
+func runResume(env *Env, args []string) error {
+	c, err := parseCIDArg(args, "resume")
+	if err != nil {
+		return err
+	}
+	var opts eval.Options
+	opts.Steps, _ = env.Flags.GetInt64("steps")
+	if opts.Steps < 0 {
+		return Usagef("--steps must not be negative")
+	}
+	opts.NoJets, _ = env.Flags.GetBool("no-jets")
+	susp, _ := env.Flags.GetBool("suspend")
+	sc := &storeCache{env: env, readOnly: true}
+	defer sc.Close()
+	st, err := sc.get()
+	if err != nil {
+		return err
+	}
+	p, err := st.Get(c)
+	if err != nil {
+		return err
+	}
+	item, err := p.Item()
+	if err != nil {
+		return err
+	}
+	job, err := suspend.Decode(item)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c, err)
+	}
+	ref := JobsRefPrefix + c.String()
+	var res eval.Result
+	if susp {
+		res, err = runSuspendable(env, sc, func() (suspend.Outcome, error) {
+			return suspend.ResumeJob(env.Ctx, job, opts)
+		}, ref)
+		if err != nil || res.Value == nil {
+			return err
+		}
+	} else {
+		out, err := suspend.ResumeJob(env.Ctx, job, eval.Options{Steps: opts.Steps, NoJets: opts.NoJets})
+		if showStats, _ := env.Flags.GetBool("stats"); showStats {
+			s := out.Stats
+			fmt.Fprintf(env.Stderr, "steps %d (%d over the job), law calls %d, jet calls %d, pins loaded %d\n", s.Steps, out.Steps, s.LawCalls, s.JetCalls, s.PinsLoaded)
+		}
+		if err != nil {
+			return EvalError(err)
+		}
+		if !out.Done() {
+			// Without --suspend a stop is a failure, as for eval; the
+			// job stays where it was.
+			return fmt.Errorf("%w after %d steps (the job %s is unchanged; use --suspend to keep the progress)", out.Cause, out.Stats.Steps, c)
+		}
+		res = eval.Result{Value: out.Value, Stats: out.Stats}
+	}
+	// Print while the store is open (the value may alias its mapping),
+	// then drop the finished job's ref.
+	if env.JSON {
+		text, perr := plan.Sprint(res.Value, plan.PrintOptions{})
+		if perr != nil {
+			return perr
+		}
+		if err := json.NewEncoder(env.Stdout).Encode(map[string]any{"value": text, "steps": res.Stats.Steps}); err != nil {
+			return err
+		}
+	} else {
+		inline, _ := env.Flags.GetBool("inline")
+		if err := PrintValue(env, env.Stdout, res.Value, inline); err != nil {
+			return err
+		}
+	}
+	sc.Close()
+	w, err := OpenStore(env, false)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	if _, err := w.Ref(ref); err != nil {
+		return nil // not held under jobs/ (e.g. fetched): nothing to drop
+	}
+	b := w.NewBatch()
+	b.DeleteRef(ref)
+	return b.Commit()
+}
+
+// jobInfo describes one suspended computation for `pstore jobs`.
+type jobInfo struct {
+	CID       string `json:"cid"`
+	Ref       string `json:"ref"`
+	Evaluator string `json:"evaluator"`
+	Steps     int64  `json:"steps"`
+}
+
+func runJobs(env *Env, args []string) error {
+	if len(args) != 0 {
+		return Usagef("jobs takes no arguments")
+	}
+	jobs := []jobInfo{}
+	st, err := OpenStore(env, true)
+	if err != nil && !errors.Is(err, pagestore.ErrNoStore) {
+		return err
+	}
+	if err != nil {
+		st = nil
+	}
+	if st != nil {
+		defer st.Close()
+		refs, err := st.Refs()
+		if err != nil {
+			return err
+		}
+		for name, d := range refs {
+			if !strings.HasPrefix(name, JobsRefPrefix) {
+				continue
+			}
+			c := merkle.CIDOf(d)
+			v, err := st.LoadPin(d)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			j, err := suspend.Decode(v)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			jobs = append(jobs, jobInfo{CID: c.String(), Ref: name, Evaluator: j.Evaluator, Steps: j.Steps})
+		}
+	}
+	if st != nil {
+		// Pending inputs of databases (db.CreateOptions.OnBudget).
+		dbs, err := db.List(st)
+		if err != nil {
+			return err
+		}
+		for _, s := range dbs {
+			if s.PendingJob == "" {
+				continue
+			}
+			info := jobInfo{CID: s.PendingJob, Ref: db.RefPrefix + s.Name, Evaluator: s.Evaluator}
+			if c, err := merkle.ParseCID(s.PendingJob); err == nil {
+				if p, err := st.Get(c); err == nil {
+					if v, err := p.Item(); err == nil {
+						if j, err := suspend.Decode(v); err == nil {
+							info.Steps = j.Steps
+						}
+					}
+				}
+			}
+			jobs = append(jobs, info)
+		}
+	}
+	sort.Slice(jobs, func(a, b int) bool { return jobs[a].CID < jobs[b].CID })
+	if env.JSON {
+		return json.NewEncoder(env.Stdout).Encode(jobs)
+	}
+	for _, j := range jobs {
+		fmt.Fprintf(env.Stdout, "%s\t%s\t%d steps\n", j.CID, j.Evaluator, j.Steps)
+	}
+	return nil
+}

@@ -1,0 +1,202 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"pstore/eval"
+	"pstore/eval/suspend"
+	"pstore/merkle"
+	"pstore/plan"
+)
+
+// Suspended inputs (issue 9): with CreateOptions.OnBudget set to
+// OnBudgetSuspend, an input whose evaluation runs out of the per-input
+// budget is logged as pending with its suspended computation
+// (eval/suspend); the writer then finishes it before it takes any other
+// request, and logs the result as a resolution in a batch of its own.
+
+// Budget policies (CreateOptions.OnBudget, head field 16).
+const (
+	OnBudgetReject  = 0 // an input over budget is rejected (KindBudget)
+	OnBudgetSuspend = 1 // it is suspended, logged pending, and finished later
+)
+
+// ErrPending answers Send for an input that was suspended by its budget:
+// it is logged (pending) and will be finished before any later input; its
+// result appears in the log as a resolution.
+var ErrPending = errors.New("db: input pending (suspended by its budget; finished before any later input)")
+
+// pendingInput is the unresolved pending event the writer is finishing.
+type pendingInput struct {
+	event uint64
+	job   *plan.Pin // latest suspended computation of (state input)
+}
+
+// applySuspendable is apply for a database that suspends over-budget
+// inputs: the input is normalized within the budget (running out there
+// rejects it, as before), then (state input) runs with what is left; if
+// the budget stops it, job is its suspended computation.
+func applySuspendable(ctx context.Context, ev eval.Evaluator, state, input plan.Value, steps uint64) (nf, out, next plan.Value, job *plan.Pin, err error) {
+	budget := int64(steps)
+	if needsEval(input) {
+		res, err := ev.Eval(ctx, input, eval.Options{Steps: budget})
+		if err != nil {
+			return input, nil, nil, nil, err
+		}
+		input = res.Value
+		if budget > 0 {
+			budget -= res.Stats.Steps
+			if budget <= 0 {
+				return input, nil, nil, nil, fmt.Errorf("%w (normalizing the input)", eval.ErrBudget)
+			}
+		}
+	}
+	o, err := suspend.Run(ctx, ev, plan.A(state, input), eval.Options{Steps: budget})
+	if err != nil {
+		return input, nil, nil, nil, err
+	}
+	if !o.Done() {
+		if !errors.Is(o.Cause, eval.ErrBudget) {
+			return input, nil, nil, nil, o.Cause // canceled: not a fact about the input
+		}
+		return input, nil, nil, o.Suspended, nil
+	}
+	out, next, err = splitResult(o.Value)
+	return input, out, next, nil, err
+}
+
+// splitResult takes the output and the next state from a result.
+func splitResult(v plan.Value) (out, next plan.Value, err error) {
+	a, ok := v.(*plan.App)
+	if !ok {
+		return nil, nil, ErrBadResult
+	}
+	args := a.Args
+	if len(args) < 2 {
+		_, args = a.Spine()
+		if len(args) < 2 {
+			return nil, nil, ErrBadResult
+		}
+	}
+	return args[len(args)-2], args[len(args)-1], nil
+}
+
+// runPending finishes the pending input: it resumes its computation
+// without a budget until it ends or the database is closed. When it ends,
+// the resolution is committed (one page-store commit) and the state moves
+// on; when the database closes first, the latest suspended computation is
+// stored in the head, so the next Open resumes from there. It returns
+// false when the database is closing.
+func (d *DB) runPending() bool {
+	ctx, cancel := context.WithCancel(context.Background())
+	stop := make(chan struct{})
+	go func() {
+		select {
+		case <-d.closing:
+			cancel()
+		case <-stop:
+		}
+	}()
+	o, err := suspend.Resume(ctx, d.pend.job, eval.Options{})
+	close(stop)
+	cancel()
+	if err == nil && !o.Done() {
+		// Closing: keep the progress.
+		d.drain()
+		h := *d.h
+		h.pendingJob = o.Suspended
+		if cerr := d.commit(&h, nil, false); cerr != nil {
+			d.setFatal(cerr)
+		} else {
+			d.pend.job = d.h.pendingJob
+		}
+		return false
+	}
+	var outcome plan.Value
+	next := d.state
+	if err == nil {
+		var out, nx plan.Value
+		out, nx, err = splitResult(o.Value)
+		if err == nil {
+			outcome, next = okOutcome(out), nx
+		}
+	}
+	if outcome == nil {
+		kind, fact := classify(err)
+		if !fact {
+			// A pin that cannot be loaded, say: not a fact about the
+			// input. The database cannot go on past it.
+			d.setFatal(fmt.Errorf("db %q: finishing pending event %d: %w", d.name, d.pend.event, err))
+			return true
+		}
+		outcome = rejectedOutcome(kind, err.Error())
+	}
+	d.drain()
+	h := *d.h
+	h.pendingJob = nil
+	b := &batch{prev: h.lastBatch, first: h.events + 1, timeMs: nowMs(),
+		resolutions: []plan.Value{resolvedRecord(d.pend.event, outcome)}}
+	h.batches++
+	prevState := d.state
+	d.state = next
+	if err := d.commit(&h, b, false); err != nil {
+		d.state = prevState
+		d.setFatal(err)
+		return true
+	}
+	d.pend = nil
+	return true
+}
+
+// resolutionsOf collects the resolutions of pending events in a chain.
+func resolutionsOf(chain []*batch) (map[uint64]Entry, error) {
+	res := map[uint64]Entry{}
+	for _, b := range chain {
+		rs, err := b.resolutionEntries()
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			res[r.Event] = r
+		}
+	}
+	return res, nil
+}
+
+// replayPending re-applies a resolved pending event during replay (without
+// a budget, like any accepted input): resolved accepted, it must give the
+// logged output; resolved rejected, it is a fact and is not re-run.
+// ok false means the event is unresolved.
+func replayPending(ctx context.Context, ev eval.Evaluator, state plan.Value, e Entry, res map[uint64]Entry) (next plan.Value, ok bool, err error) {
+	r, ok := res[e.Event]
+	if !ok {
+		return state, false, nil
+	}
+	if r.Outcome != Accepted {
+		return state, true, nil
+	}
+	_, out, nx, err := apply(ctx, ev, state, e.Input, 0)
+	if err != nil {
+		if _, fact := classify(err); fact {
+			return nil, true, &NondeterminismError{Event: e.Event, What: "output",
+				Detail: fmt.Sprintf("resolved pending input fails on replay: %v", err)}
+		}
+		return nil, true, err
+	}
+	if eq, err := plan.EqualErr(out, r.Output); err != nil || !eq {
+		return nil, true, &NondeterminismError{Event: e.Event, What: "output",
+			Detail: fmt.Sprintf("replay gives %s, the log has %s", short(out), short(r.Output))}
+	}
+	return nx, true, nil
+}
+
+// pendingCID is the CID of a job pin, for messages.
+func pendingCID(p *plan.Pin) string {
+	c, err := merkle.CID(p)
+	if err != nil {
+		return "?"
+	}
+	return c.String()
+}
