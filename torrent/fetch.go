@@ -210,13 +210,6 @@ func fetch(ctx context.Context, dst Sink, ih infohash_v2.T, infoBytes []byte, op
 		select {
 		case <-f.done:
 		case <-ctx.Done():
-			f.mu.Lock()
-			nd, nb, full, partialBytes := 0, 0, 0, int64(0)
-			for i := range f.pieces { if f.pieces[i].done { nd++ }; if f.pieces[i].buf != nil {nb++; _, n := pieceBounds(f.l, i); if f.pieces[i].wrote >= n {full++} else {partialBytes += f.pieces[i].wrote}} }
-			f.mu.Unlock()
-			f.cmu.Lock()
-			fmt.Fprintln(os.Stderr, "DEBUG done pieces", nd, "buffered", nb, "full-unhashed", full, "partial bytes", partialBytes, "queued pages", len(f.pages))
-			f.cmu.Unlock()
 			return cid.Undef, st, timeout(t, fmt.Sprintf("no peer sent the rest of the data: %d of %d bytes fetched", usefulRead(t), l.total-f.have))
 		case <-tick.C:
 			report(progress("data"))
@@ -342,7 +335,6 @@ type fetchState struct {
 }
 
 type fpiece struct {
-	wrote int64
 	local bool   // all its bytes are held locally
 	done  bool   // verified and copied into its bodies
 	buf   []byte // data being downloaded
@@ -561,7 +553,6 @@ func (p fetchPiece) WriteAt(b []byte, off int64) (int, error) {
 	if fp.buf == nil {
 		fp.buf = make([]byte, n)
 	}
-	fp.wrote += int64(len(b))
 	return copy(fp.buf[off:], b), nil
 }
 
