@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"pstore/plan"
 )
@@ -170,8 +171,61 @@ var scratchPool = sync.Pool{New: func() any {
 	return s
 }}
 
+// kept holds one set of scratch tables outside the pool until keepFor
+// after its last use. The pool drops its contents at the second garbage
+// collection, and encoding a large value allocates enough to trigger one:
+// each large encoding then allocated its tables afresh (about 160 MB for
+// the benchmark tree), which triggered another collection that rescanned
+// the caller's live heap (the value being encoded, itself hundreds of
+// megabytes). A timer hands the tables back to the pool when idle, so a
+// process that stops encoding does not keep them.
+var (
+	keptMu    sync.Mutex
+	kept      *scratch
+	keptTimer *time.Timer
+)
+
+const keepFor = 5 * time.Second
+
+func getScratch() *scratch {
+	keptMu.Lock()
+	s := kept
+	kept = nil
+	keptMu.Unlock()
+	if s != nil {
+		return s
+	}
+	return scratchPool.Get().(*scratch)
+}
+
+func putScratch(s *scratch) {
+	keptMu.Lock()
+	if kept != nil {
+		keptMu.Unlock()
+		scratchPool.Put(s)
+		return
+	}
+	kept = s
+	if keptTimer == nil {
+		keptTimer = time.AfterFunc(keepFor, dropKept)
+	} else {
+		keptTimer.Reset(keepFor)
+	}
+	keptMu.Unlock()
+}
+
+func dropKept() {
+	keptMu.Lock()
+	s := kept
+	kept = nil
+	keptMu.Unlock()
+	if s != nil {
+		scratchPool.Put(s)
+	}
+}
+
 func newEncoder(c Convention) *encoder {
-	s := scratchPool.Get().(*scratch)
+	s := getScratch()
 	e := &encoder{conv: c, scratch: s}
 	e.cons, e.tiny = s.cons, s.tiny
 	e.cells, e.smallVals, e.meta = s.cells[:0], s.smallVals[:0], s.meta[:0]
@@ -198,7 +252,7 @@ func (e *encoder) release() {
 	s.tiny = e.tiny
 	s.cells, s.smallVals, s.meta = e.cells[:0], e.smallVals[:0], e.meta[:0]
 	s.raw, s.pendVals = e.raw[:0], e.pendVals[:0]
-	scratchPool.Put(s)
+	putScratch(s)
 }
 
 // smallLeaf returns the leaf of a nat below tinyNats. Most nats in

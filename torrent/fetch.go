@@ -19,6 +19,7 @@ import (
 	"github.com/ipfs/go-cid"
 
 	"pstore/merkle"
+	"pstore/pagestore"
 	"pstore/plan"
 )
 
@@ -662,7 +663,9 @@ func (f *fetchState) pageArrived(a arrivedPage) {
 	f.mu.Lock()
 	f.bodies[a.i].pageOK[a.j] = true
 	f.mu.Unlock()
-	if f.ps == nil {
+	if f.ps == nil || len(a.b) > pagestore.PageMax {
+		// A page larger than any format-1 page cannot be one the store
+		// will list: the body, once complete, is stored as usual.
 		return
 	}
 	f.cmu.Lock()
