@@ -182,15 +182,32 @@ func (d *decoder) decode(holes []plan.Value) (plan.Value, error) {
 		d.table[t] = plan.NatFromBits(ws)
 		t++
 	}
-	for i := uint64(0); i < numWords; i++ {
-		x := binary.LittleEndian.Uint64(data[wordOff+8*i:])
-		if x < 256 {
-			d.table[t] = byteNats[x]
-		} else {
-			d.table[t] = plan.N(x)
+	// Boxing the word nats is an allocation each: on large tables, two
+	// goroutines share it.
+	words := d.table[t : t+numWords]
+	box := func(lo, hi uint64) {
+		for i := lo; i < hi; i++ {
+			x := binary.LittleEndian.Uint64(data[wordOff+8*i:])
+			if x < 256 {
+				words[i] = byteNats[x]
+			} else {
+				words[i] = plan.N(x)
+			}
 		}
-		t++
 	}
+	if numWords >= 1<<15 {
+		half := numWords / 2
+		done := make(chan struct{})
+		go func() {
+			box(half, numWords)
+			close(done)
+		}()
+		box(0, half)
+		<-done
+	} else {
+		box(0, numWords)
+	}
+	t += numWords
 	for i := uint64(0); i < numBytes; i++ {
 		d.table[t] = byteNats[data[byteOff+i]]
 		t++
@@ -206,6 +223,9 @@ func (d *decoder) decode(holes []plan.Value) (plan.Value, error) {
 	fragments := d.fragments
 	if d.conv != Body {
 		fragments = d.fragmentsPlain
+		if len(data) >= pipeMin {
+			fragments = d.fragmentsPiped
+		}
 	}
 	if err := fragments(off*8, L, numFrags); err != nil {
 		return nil, err

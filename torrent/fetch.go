@@ -596,6 +596,11 @@ func (p fetchPiece) ReadAt(b []byte, off int64) (int, error) {
 			return nil
 		})
 	})
+	// The stream's padding after the last pin (see Layout.fileLen) is zeros.
+	for err == nil && int64(got) < want && start+off+int64(got) >= f.l.total {
+		b[got] = 0
+		got++
+	}
 	if err == nil && int64(got) < int64(len(b)) {
 		err = io.EOF
 	}

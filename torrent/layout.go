@@ -114,7 +114,28 @@ func (l *Layout) NumPins() int { return len(l.pins) }
 func (l *Layout) Size() int64 { return l.total }
 
 // NumPieces is the number of pieces of the stream.
-func (l *Layout) NumPieces() int { return int((l.total + PieceLength - 1) / PieceLength) }
+func (l *Layout) NumPieces() int { return int((l.fileLen() + PieceLength - 1) / PieceLength) }
+
+// fileLen is the length of the torrent's one file: the stream, padded with
+// zero bytes where its piece count would be 512k+1 (k >= 1).
+//
+// Why: anacrolix/torrent v1.59.1 requests a v2 file's missing piece hashes
+// in runs of 512 and panics (PeerConn.requestMissingHashes: panic(length))
+// on a last run of one piece, so a connection that races the piece layer
+// on such a file kills the process (seen with a 256 MiB value: 4097
+// pieces). One more piece, holding a single zero byte, makes the count
+// 512k+2. The padding is part of layout version 1 (a pure function of the
+// DAG, like everything else here); readers of the stream see zeros there,
+// and the fetcher ignores those bytes beyond the piece hash check.
+func (l *Layout) fileLen() int64 { return streamFileLen(l.total) }
+
+func streamFileLen(total int64) int64 {
+	np := (total + PieceLength - 1) / PieceLength
+	if np > 1 && np%512 == 1 {
+		return np*PieceLength + 1
+	}
+	return total
+}
 
 // InfoHash is the BitTorrent v2 infohash (SHA-256 of the info dictionary).
 func (l *Layout) InfoHash() [32]byte { return l.infoHash }
@@ -310,8 +331,19 @@ func (l *Layout) forEachSlice(src Source, off, n int64, f func([]byte) error) er
 		}
 		off = e.off + hi
 	}
+	// The padding after the last pin (see fileLen) reads as zeros.
+	for off < end && off >= l.total {
+		n := min(end-off, int64(len(zeroPad)))
+		if err := f(zeroPad[:n]); err != nil {
+			return err
+		}
+		off += n
+	}
 	return nil
 }
+
+// zeroPad supplies the zero bytes of the stream's padding.
+var zeroPad [PieceLength]byte
 
 // hashStream computes the BEP 52 piece layer and pieces root.
 func (l *Layout) hashStream(src Source) error {
@@ -334,7 +366,7 @@ func (l *Layout) hashStream(src Source) error {
 			for p := w; p < np; p += workers {
 				h.Reset()
 				off := int64(p) * PieceLength
-				n := min(int64(PieceLength), l.total-off)
+				n := min(int64(PieceLength), l.fileLen()-off)
 				if err := l.forEachSlice(src, off, n, func(b []byte) error { h.Write(b); return nil }); err != nil {
 					errs <- err
 					return
@@ -361,7 +393,7 @@ func (l *Layout) encodeInfo() error {
 	name := l.Root.String()
 	info := infoDict{
 		FileTree: metainfo.FileTree{Dir: map[string]metainfo.FileTree{
-			name: {File: metainfo.FileTreeFile{Length: l.total, PiecesRoot: string(l.piecesRoot[:])}},
+			name: {File: metainfo.FileTreeFile{Length: l.fileLen(), PiecesRoot: string(l.piecesRoot[:])}},
 		}},
 		MetaVersion: 2,
 		Name:        name,
@@ -443,8 +475,8 @@ func ParseInfo(infoBytes []byte, lim Limits) (*Layout, error) {
 	if err := l.decodeManifest([]byte(info.Pstore.Pins), lim); err != nil {
 		return nil, err
 	}
-	if f.File.Length != l.total {
-		return nil, fmt.Errorf("%w: file length %d, manifest total %d", ErrCorrupt, f.File.Length, l.total)
+	if f.File.Length != l.fileLen() {
+		return nil, fmt.Errorf("%w: file length %d, manifest total %d (file length %d)", ErrCorrupt, f.File.Length, l.total, l.fileLen())
 	}
 	np := l.NumPieces()
 	if np > 1 {

@@ -174,7 +174,7 @@ type seedPiece struct {
 
 func pieceBounds(l *Layout, i int) (start, length int64) {
 	start = int64(i) * PieceLength
-	return start, min(int64(PieceLength), l.total-start)
+	return start, min(int64(PieceLength), l.fileLen()-start)
 }
 
 func (p seedPiece) ReadAt(b []byte, off int64) (int, error) {
