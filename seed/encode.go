@@ -171,7 +171,7 @@ var scratchPool = sync.Pool{New: func() any {
 	return s
 }}
 
-// kept holds one set of scratch tables outside the pool until keepFor
+// kept holds up to two sets of scratch tables outside the pool until keepFor
 // after its last use. The pool drops its contents at the second garbage
 // collection, and encoding a large value allocates enough to trigger one:
 // each large encoding then allocated its tables afresh (about 160 MB for
@@ -181,7 +181,7 @@ var scratchPool = sync.Pool{New: func() any {
 // process that stops encoding does not keep them.
 var (
 	keptMu    sync.Mutex
-	kept      *scratch
+	kept      [2]*scratch // two: splitTree uses two encoders
 	keptTimer *time.Timer
 )
 
@@ -189,23 +189,26 @@ const keepFor = 5 * time.Second
 
 func getScratch() *scratch {
 	keptMu.Lock()
-	s := kept
-	kept = nil
-	keptMu.Unlock()
-	if s != nil {
-		return s
+	for i, s := range kept {
+		if s != nil {
+			kept[i] = nil
+			keptMu.Unlock()
+			return s
+		}
 	}
+	keptMu.Unlock()
 	return scratchPool.Get().(*scratch)
 }
 
 func putScratch(s *scratch) {
 	keptMu.Lock()
-	if kept != nil {
+	i := slices.Index(kept[:], nil)
+	if i < 0 {
 		keptMu.Unlock()
 		scratchPool.Put(s)
 		return
 	}
-	kept = s
+	kept[i] = s
 	if keptTimer == nil {
 		keptTimer = time.AfterFunc(keepFor, dropKept)
 	} else {
@@ -216,11 +219,13 @@ func putScratch(s *scratch) {
 
 func dropKept() {
 	keptMu.Lock()
-	s := kept
-	kept = nil
+	ss := kept
+	kept = [2]*scratch{}
 	keptMu.Unlock()
-	if s != nil {
-		scratchPool.Put(s)
+	for _, s := range ss {
+		if s != nil {
+			scratchPool.Put(s)
+		}
 	}
 }
 
@@ -285,7 +290,12 @@ func (e *encoder) natLeaf(n plan.Nat) (int32, error) {
 		e.pendVals = push(e.pendVals, v)
 		return leafID(len(e.pendVals)-1, leafPend), nil
 	}
-	w := n.Uint64s()
+	return e.bigLeaf(n.Uint64s())
+}
+
+// bigLeaf returns the leaf of the bignat with words w (least significant
+// first, minimal).
+func (e *encoder) bigLeaf(w []uint64) (int32, error) {
 	key := make([]byte, 0, 8*len(w))
 	for _, x := range w {
 		key = binary.LittleEndian.AppendUint64(key, x)
@@ -647,7 +657,7 @@ func (e *encoder) leafApp(x *plan.App) (res int32, ok bool, err error) {
 }
 
 func (e *encoder) encode(v plan.Value) ([]byte, error) {
-	rawRoot, err := e.tree(v)
+	rawRoot, err := e.splitTree(v)
 	if err != nil {
 		return nil, err
 	}

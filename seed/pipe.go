@@ -9,13 +9,16 @@ import (
 // pipeMin is the input size from which fragmentsPlain's work is split
 // between two goroutines (fragmentsPiped). Below it the goroutine and
 // channel overhead is not worth it.
-const pipeMin = 1 << 16
+var pipeMin = 1 << 16
 
 // pipeBatch is how many leaves the reader hands to the builder at once,
-// and pipeDepth how many batches are in flight.
+// and pipeDepth how many batches can be in flight (allocated as needed, so
+// a small input gets few). Batches are large and many so that each
+// goroutine can run well ahead when the other is descheduled: on a busy
+// machine a shallow pipeline was slower than one goroutine.
 const (
 	pipeBatch = 64 * batchSize
-	pipeDepth = 4
+	pipeDepth = 16
 )
 
 // leafBatch is a run of leaves read and checked by fragmentsPiped's
@@ -40,9 +43,6 @@ type leafBatch struct {
 func (d *decoder) fragmentsPiped(pos, L, numFrags uint64) error {
 	full := make(chan *leafBatch, pipeDepth)
 	free := make(chan *leafBatch, pipeDepth)
-	for range pipeDepth {
-		free <- new(leafBatch)
-	}
 	var rerr error
 	go func() {
 		rerr = d.readLeaves(pos, L, numFrags, full, free)
@@ -66,7 +66,20 @@ func (d *decoder) readLeaves(pos, L, numFrags uint64, full chan<- *leafBatch, fr
 	data := d.data
 	end := uint64(len(data)) * 8
 	nats := d.table[:L:L]
-	b := <-free
+	made := 0
+	next := func() *leafBatch {
+		select {
+		case b := <-free:
+			return b
+		default:
+		}
+		if made < pipeDepth {
+			made++
+			return new(leafBatch)
+		}
+		return <-free
+	}
+	b := next()
 	b.n = 0
 	for fi := uint64(0); fi < numFrags; fi++ {
 		limit := L + fi
@@ -82,7 +95,7 @@ func (d *decoder) readLeaves(pos, L, numFrags uint64, full chan<- *leafBatch, fr
 		for trees > 0 {
 			if b.n+batchSize > pipeBatch {
 				full <- b
-				b = <-free
+				b = next()
 				b.n = 0
 			}
 			ks := b.ks[b.n : b.n+batchSize]

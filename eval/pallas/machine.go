@@ -51,7 +51,8 @@ type machine struct {
 	rb readback // reused by opcodes 0 and 4
 	jc JetCall  // reused by jet calls
 
-	stopErr error // set when stopped by budget or context
+	stopErr error  // set when stopped by budget or context
+	polls   uint64 // budget checks so far; the context is polled every ctxEvery
 }
 
 func newMachine(ctx context.Context, opts eval.Options) *machine {
@@ -75,19 +76,57 @@ func loopErr(what string) error {
 // ctxEvery is how many steps run between two looks at the context.
 const ctxEvery = 1 << 10
 
-// tick accounts one step. It returns errStop if the step must not run.
+// Step accounting. A law call (or a jet) completes the moment it starts
+// (its body is instantiated at once), so it is counted then, by tick.
+// An opcode or an increment may first have to evaluate its arguments,
+// which can nest arbitrarily deep ((3 (3 ... (3 0)))): such a reduction is
+// only checked when it starts (check) and counted when it completes
+// (counted). Counting at the start made every nested reduction in progress
+// at a stop count again after a resume, so a resumed evaluation with a
+// budget smaller than the nesting depth redid the same entries and never
+// made progress (eval/suspend found it). Now descending is free, each
+// completion is kept in place and counted, and a stop can come right
+// after one, so every resume with a budget of at least 1 makes progress.
+
+// tick checks the budget and the context and accounts one step that
+// completes as it starts (a law call, a jet). It returns errStop if the step
+// must not run.
 func (m *machine) tick() error {
+	if err := m.check(); err != nil {
+		return err
+	}
+	m.stats.Steps++
+	return nil
+}
+
+// check returns errStop if the budget is spent or the context is done; it
+// accounts nothing. Called before a reduction starts.
+func (m *machine) check() error {
 	if m.opts.Steps > 0 && m.stats.Steps >= m.opts.Steps {
 		m.stopErr = eval.ErrBudget
 		return errStop
 	}
-	if m.done != nil && m.stats.Steps%ctxEvery == 0 {
-		select {
-		case <-m.done:
-			m.stopErr = fmt.Errorf("%w: %w", eval.ErrCanceled, m.ctx.Err())
-			return errStop
-		default:
+	if m.done != nil {
+		m.polls++
+		if m.polls%ctxEvery == 0 {
+			select {
+			case <-m.done:
+				m.stopErr = fmt.Errorf("%w: %w", eval.ErrCanceled, m.ctx.Err())
+				return errStop
+			default:
+			}
 		}
+	}
+	return nil
+}
+
+// counted accounts a reduction that has just completed (its result is in
+// place). When the budget was already spent it is not counted, and errStop
+// stops the evaluation after it: the work is kept in the graph.
+func (m *machine) counted() error {
+	if m.opts.Steps > 0 && m.stats.Steps >= m.opts.Steps {
+		m.stopErr = eval.ErrBudget
+		return errStop
 	}
 	m.stats.Steps++
 	return nil
@@ -289,12 +328,15 @@ func (m *machine) run(root *node, nf bool) (*node, error) {
 				// (3 x), the most common step of all (every pending
 				// increment in a chain of them): no flattening, no astack,
 				// and the thunk is written when x comes back.
-				if err := m.tick(); err != nil {
+				if err := m.check(); err != nil {
 					return nil, err
 				}
 				x := follow(o.inl[0])
 				if x.isWHNF() {
 					m.mkNat(o, castNat(x).Inc())
+					if err := m.counted(); err != nil {
+						return nil, err
+					}
 					ret, descend = o, false
 					continue
 				}
@@ -331,12 +373,16 @@ func (m *machine) run(root *node, nf bool) (*node, error) {
 				ret, descend = o, false
 				continue
 			}
-			// A saturated call: one step.
-			if err := m.tick(); err != nil {
+			// A saturated call: one step (counted at the start for a law
+			// or a jet, at the end for an opcode: see check).
+			if err := m.check(); err != nil {
 				return nil, err
 			}
 			base := m.flatten(o, f, ar)
 			head := m.astack[base]
+			if head.tag != tagNat {
+				m.stats.Steps++
+			}
 			switch head.tag {
 			case tagNat:
 				op, small := head.natv().Uint64()
@@ -440,6 +486,9 @@ func (m *machine) run(root *node, nf bool) (*node, error) {
 			// alive at most, and it saves a write barrier per increment.
 			m.frames = m.frames[:top]
 			m.mkNat(o, castNat(ret).Inc()) // clears fBusy
+			if err := m.counted(); err != nil {
+				return nil, err
+			}
 			ret = o
 		case kJet:
 			m.astack[int(fr.base)+int(fr.i)] = ret

@@ -52,6 +52,10 @@ func (m *machine) opNext(top int) (*node, error) {
 	}
 	m.pop()
 	m.finishStep(o, base, ar, res)
+	// The opcode is done and its result is in o: count it (see check).
+	if err := m.counted(); err != nil {
+		return nil, err
+	}
 	return nil, nil
 }
 
