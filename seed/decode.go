@@ -550,7 +550,7 @@ func (d *decoder) fragmentsPlain(pos, L, numFrags uint64) error {
 				// trees. Each tree needs a leaf (W+1 bits) or more:
 				// check before anything is allocated for them.
 				trees += k - 1
-				if k != 0 && trees-1 > (end-pos)/(w64+1) {
+				if k != 0 && (trees-1)*(w64+1) > end-pos { // no overflow: trees < 2*end, w64 < 57
 					return corruptf("fragment %d at bit %d: %d more leaves needed than the data can hold", fi, pos, trees-1)
 				}
 				ks[n], idxs[n] = k, idx

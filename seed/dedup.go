@@ -99,13 +99,17 @@ func radixSort(a, b []pendPair) (sorted, other []pendPair) {
 
 // bottom groups the raw cells whose children are both leaves (in a tree
 // most cells are near the leaves: half of a balanced tree's) by sorting
-// their keys. It marks (seen bit 2) the first raw cell of each group of two
-// or more, whose cell is hot from the start, and points the others at it
-// (seen bit 4, h = the first). dedup's pass then makes the cells in raw
-// order, which keeps the deduplicated tree in about the order the
-// fragment writer walks it. None of them enters the hash table: a probe
-// for a cell of two leaves can only come from dedup's pass, which does
-// not make them that way, and encoder.touch indexes parents of cells.
+// their keys. For each group of two or more it makes the cell, hot from
+// the start, and marks the group's raw cells (seen bit 4, h = the cell).
+// These shared cells thus come first in encoder.cells, together: the
+// fragment writer's random accesses to them stay in a small part of
+// memory, and dedup's pass finds a grouped cell's node in place instead of
+// at its group's first raw cell (a cache miss each). The pass makes the
+// other cells in raw order, which keeps the deduplicated tree in about the
+// order the fragment writer walks it. None of the bottom cells enters the
+// hash table: a probe for a cell of two leaves can only come from dedup's
+// pass, which does not make them that way, and encoder.touch indexes
+// parents of cells.
 func (e *encoder) bottom(seen []uint8) {
 	ps := &e.scratch.sort
 	pend := ps.id
@@ -122,16 +126,25 @@ func (e *encoder) bottom(seen []uint8) {
 	}
 	a, b := radixSort(a, grow(ps.b, len(a)))
 	ps.a, ps.b = a[:0], b[:0]
-	// The sort is stable: a group's first raw cell comes first.
-	var first uint32
-	for i, p := range a {
-		if i > 0 && p.v == a[i-1].v {
-			seen[first] = 2
-			seen[p.i] = 4
-			e.raw[p.i].h = int32(first)
-		} else {
-			first = p.i
+	lowMask := uint64(1)<<shift - 1
+	for i := 0; i < len(a); {
+		j := i + 1
+		for j < len(a) && a[j].v == a[i].v {
+			j++
 		}
+		if j-i >= 2 {
+			// A group: its cell is made now, hot, and every member
+			// points at it.
+			k := a[i].v
+			id := int32(len(e.cells))
+			e.cells = append(e.cells, cell{^int32(k >> shift), ^int32(k & lowMask)})
+			e.meta = append(e.meta, metaHot)
+			for _, p := range a[i:j] {
+				seen[p.i] = 4
+				e.raw[p.i].h = id
+			}
+		}
+		i = j
 	}
 }
 
@@ -172,21 +185,14 @@ func (e *encoder) dedup(rawRoot int32) int32 {
 	}
 	e.bottom(seen)
 	for c := range raw {
+		if seen[c]&4 != 0 {
+			continue // in a group: bottom made its cell
+		}
 		rc := raw[c]
 		if rc.h < 0 && rc.t < 0 {
-			// The first of a group makes the cell.
-			id := int32(len(e.cells))
-			m := int32(metaNone)
-			if seen[c]&2 != 0 {
-				m = metaHot
-			}
 			e.cells = append(e.cells, cell{leafOf(rc.h, pend), leafOf(rc.t, pend)})
-			e.meta = append(e.meta, m)
-			raw[c].h = id
-			continue
-		}
-		if seen[c]&4 != 0 {
-			raw[c].h = raw[rc.h].h // grouped with an earlier cell
+			e.meta = append(e.meta, metaNone)
+			raw[c].h = int32(len(e.cells) - 1)
 			continue
 		}
 		h := resolve(rc.h)

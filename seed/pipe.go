@@ -135,7 +135,7 @@ func (d *decoder) readLeaves(pos, L, numFrags uint64, full chan<- *leafBatch, fr
 					return corruptf("fragment %d at bit %d: index %d, but only %d table entries", fi, pos-w64, idx, limit)
 				}
 				trees += k - 1
-				if k != 0 && trees-1 > (end-pos)/(w64+1) {
+				if k != 0 && (trees-1)*(w64+1) > end-pos { // no overflow: trees < 2*end, w64 < 57
 					return corruptf("fragment %d at bit %d: %d more leaves needed than the data can hold", fi, pos, trees-1)
 				}
 				ks[n], idxs[n] = k, idx
