@@ -223,9 +223,6 @@ func (d *decoder) decode(holes []plan.Value) (plan.Value, error) {
 	fragments := d.fragments
 	if d.conv != Body {
 		fragments = d.fragmentsPlain
-		if len(data) >= pipeMin {
-			fragments = d.fragmentsPiped
-		}
 	}
 	if err := fragments(off*8, L, numFrags); err != nil {
 		return nil, err

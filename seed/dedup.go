@@ -69,14 +69,21 @@ func radixSort(a, b []pendPair) (sorted, other []pendPair) {
 		digits = (64 + bits - 1) / bits
 		mask   = 1<<bits - 1
 	)
+	// Only the digits below the highest set bit need counting (the keys
+	// of encoder.bottom have about 44 bits).
+	var or uint64
+	for _, p := range a {
+		or |= p.v
+	}
+	nd := (bitwidth(or) + bits - 1) / bits
 	var count [digits][1 << bits]int
 	for _, p := range a {
 		v := p.v
-		for d := range digits {
+		for d := range nd {
 			count[d][v>>(bits*d)&mask]++
 		}
 	}
-	for d := range digits {
+	for d := range nd {
 		c := &count[d]
 		shift := uint(bits * d)
 		if c[a[0].v>>shift&mask] == len(a) {

@@ -98,10 +98,9 @@
 // Encoders and decoders keep no shared state except scratch tables (a pool,
 // plus up to two sets kept until a few seconds after the last encoding, so
 // that a large encoding does not allocate them afresh each time); all
-// functions are safe for concurrent use. Large inputs use both cores:
-// Raw and Pallas/Plan4 decoding of 64 KiB or more reads the bits on a
-// second goroutine while the caller's builds the nodes, and a Raw encoding
-// walks the root's last argument on a second goroutine when it is deep. Encoding loads pin
+// functions are safe for concurrent use. A Raw encoding walks the root's
+// last argument on a second goroutine when it is deep, and decoding boxes
+// a large table's word nats on two goroutines. Encoding loads pin
 // contents only where the convention inlines pins (Pallas, Plan4) or where
 // two child pins without known digests must be compared (Body).
 package seed
