@@ -271,6 +271,12 @@ func needsEval(v plan.Value) bool {
 // lazily (only its top pin) and re-applies the accepted inputs logged after
 // it. The store must be open for writing.
 func Open(ctx context.Context, st *pagestore.Store, name string) (*DB, error) {
+	if st.ReadOnly() {
+		// An open database writes (journal, checkpoints): refuse now
+		// rather than at the first input. Info, List, ReadLog and Verify
+		// read a read-only store.
+		return nil, fmt.Errorf("db %q: %w", name, pagestore.ErrReadOnly)
+	}
 	h, hd, err := headRef(st, name)
 	if err != nil {
 		return nil, err

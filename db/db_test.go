@@ -893,3 +893,30 @@ func TestStream(t *testing.T) {
 		t.Fatal(ev)
 	}
 }
+
+func TestOpenOnReadOnlyStoreFailsUpFront(t *testing.T) {
+	dir := t.TempDir()
+	st, err := pagestore.Open(dir, pagestore.Options{Create: true, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	d, err := Create(context.Background(), st, "c", plan.N(0), CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := pagestore.Open(dir, pagestore.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if _, err := Open(context.Background(), ro, "c"); !errors.Is(err, pagestore.ErrReadOnly) {
+		t.Fatalf("Open on a read-only store: %v", err)
+	}
+	if _, err := Info(ro, "c"); err != nil {
+		t.Fatalf("Info on a read-only store: %v", err)
+	}
+}

@@ -432,6 +432,10 @@ func (s *Store) closeFiles() error {
 // Dir returns the store's directory.
 func (s *Store) Dir() string { return s.dir }
 
+// ReadOnly reports whether the store was opened without the writer lock
+// (Options.ReadOnly): every write then fails with ErrReadOnly.
+func (s *Store) ReadOnly() bool { return s.opts.ReadOnly }
+
 // ---- segments ----
 
 // segmentLocked returns segment id, opening and mapping it on first use.

@@ -501,9 +501,12 @@ func (p *Pin) CachedDigest() (Digest, bool) {
 	return p.digest, p.hasDigest
 }
 
-// SetDigest records the digest of the pin's canonical body. Only the merkle
-// package (which computes it) and loaders (which verified it) call this; a
-// second call with another digest is an invariant violation and panics.
+// SetDigest records the digest of the pin's canonical body. Callers must
+// know it is right: the merkle package (which computes it), loaders (which
+// verified it), and an evaluator that has found the pin's contents
+// structurally equal to a pin whose digest is known (equal values have
+// equal digests; the pallas jet matcher does this). A second call with
+// another digest is an invariant violation and panics.
 func (p *Pin) SetDigest(d Digest) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
