@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/pflag"
 
 	"pstore/merkle"
-	"pstore/pagestore"
 	"pstore/plan"
 	"pstore/seed"
 )
@@ -168,12 +166,3 @@ func PrintValue(env *Env, w io.Writer, v plan.Value, inline bool) error {
 	}
 	return nil
 }
-
-// printChildrenAsCIDs prints a pin from the store: its contents in full, its
-// child pins as CID tokens (they are unloaded references).
-func printStoredPin(env *Env, w io.Writer, p *plan.Pin, inline bool) error {
-	return PrintValue(env, w, p, inline)
-}
-
-var _ = pagestore.ErrNotFound
-var _ = strings.TrimSpace
