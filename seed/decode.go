@@ -41,18 +41,28 @@ var byteNats = func() (t [256]plan.Value) {
 // alias data (see mmap.Words) and stay valid as long as data is; data must
 // then not be modified. Otherwise they are copied.
 func Decode(data []byte, c Convention, holes []plan.Value) (plan.Value, error) {
-	d := decoder{data: data, conv: c}
+	d := decoder{data: data, conv: c, parallelMin: parallelMinBytes}
 	return d.decode(holes)
 }
 
 type decoder struct {
 	data []byte
 	conv Convention
+	// parallelMin is the smallest tree section decoded on two cores
+	// (tests lower it to exercise the parallel decoder on small inputs).
+	parallelMin uint64
 
 	table []plan.Value
 	// prefix marks Body-mode table entries that are an incomplete law
 	// spine (h0), (h0 n) or (h0 n a): fragments may split a law's spine.
 	prefix map[int][]plan.Value
+
+	// words are the table entries of the word nats, boxed by boxWords
+	// from wordData.
+	words    []plan.Value
+	wordLo   uint64 // table index of the first word nat
+	boxes    plan.WordBoxes
+	wordData []byte
 
 	vals []plan.Value // slab for argument slices
 	apps []plan.App   // slab for app nodes
@@ -156,7 +166,15 @@ func (d *decoder) decode(holes []plan.Value) (plan.Value, error) {
 		return nil, corruptf("empty table: no holes and no nats")
 	}
 
-	d.table = make([]plan.Value, L, L+min(numFrags, rem/4+16))
+	// The conventions without spine rewriting leave the word nats out of
+	// the table: fragmentsPlain computes their entries from one block of
+	// boxes (plan.WordBoxes), which saves a table entry (16 bytes) per
+	// word, and a cache miss per lookup of one.
+	var gap uint64
+	if d.conv != Body && numFrags > 0 {
+		gap = numWords
+	}
+	d.table = make([]plan.Value, L-gap, L-gap+min(numFrags, rem/4+16))
 	copy(d.table, holeVals)
 	t := numHoles
 	aligned := true
@@ -182,49 +200,35 @@ func (d *decoder) decode(holes []plan.Value) (plan.Value, error) {
 		d.table[t] = plan.NatFromBits(ws)
 		t++
 	}
-	// Boxing the word nats is an allocation each: on large tables, two
-	// goroutines share it.
-	words := d.table[t : t+numWords]
-	box := func(lo, hi uint64) {
-		for i := lo; i < hi; i++ {
-			x := binary.LittleEndian.Uint64(data[wordOff+8*i:])
-			if x < 256 {
-				words[i] = byteNats[x]
-			} else {
-				words[i] = plan.N(x)
-			}
-		}
+	// The word nats are boxed later (boxWords, boxWordsLazily): the
+	// parallel decoder first allocates its slabs.
+	d.wordLo = t
+	d.wordData = data[wordOff : wordOff+8*numWords]
+	if gap == 0 {
+		d.words = d.table[t : t+numWords]
+		t += numWords
 	}
-	if numWords >= 1<<15 {
-		half := numWords / 2
-		done := make(chan struct{})
-		go func() {
-			box(half, numWords)
-			close(done)
-		}()
-		box(0, half)
-		<-done
-	} else {
-		box(0, numWords)
-	}
-	t += numWords
 	for i := uint64(0); i < numBytes; i++ {
 		d.table[t] = byteNats[data[byteOff+i]]
 		t++
 	}
 
 	if numFrags == 0 {
+		d.boxWords()
 		v := d.table[L-1]
 		if d.conv == Body && L-1 == 0 {
 			return nil, corruptf("the value is hole 0, the law marker")
 		}
 		return v, nil
 	}
-	fragments := d.fragments
-	if d.conv != Body {
-		fragments = d.fragmentsPlain
+	var err error
+	if d.conv == Body {
+		d.boxWords()
+		err = d.fragments(off*8, L, numFrags)
+	} else {
+		err = d.fragmentsPlain(off*8, L, numFrags)
 	}
-	if err := fragments(off*8, L, numFrags); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	last := L + numFrags - 1
@@ -233,8 +237,15 @@ func (d *decoder) decode(holes []plan.Value) (plan.Value, error) {
 			return nil, corruptf("fragment %d (the value) is an incomplete law (h0 with fewer than 3 arguments)", numFrags-1)
 		}
 	}
-	return d.table[last], nil
+	return d.table[last-gap], nil
 }
+
+// boxWords fills the table entries of the word nats.
+func (d *decoder) boxWords() { plan.BoxWords(d.words, d.wordData) }
+
+// boxWordsLazily boxes the word nats without filling their table
+// entries: fragmentsPlain computes them (plainDecoder.lookup).
+func (d *decoder) boxWordsLazily() { d.boxes = plan.NewWordBoxes(d.wordData) }
 
 const slabSize = 1 << 14
 
@@ -430,171 +441,4 @@ func peekBits(data []byte, pos uint64) uint64 {
 		w |= uint64(data[i+k]) << (8 * k)
 	}
 	return w >> (pos & 7)
-}
-
-// plainFrame is an open spine in fragmentsPlain: its app node is already
-// built, and args is the part of its argument list still to be filled.
-type plainFrame struct {
-	app  *plan.App
-	args []plan.Value
-}
-
-// firstSlab returns the size of the first slab of argument slots (args)
-// or app nodes (apps) in fragmentsPlain: the most the data could need,
-// capped at 4 (args) or 5 (apps) bytes of memory per byte of input until
-// the data has shown that it needs more. The benchmark tree needs about
-// 3.5 and 4.4.
-func (d *decoder) firstSlab(leafBound uint64, apps bool) uint64 {
-	n := uint64(len(d.data))
-	if apps {
-		return min(leafBound/2+1, max(n/8, slabSize))
-	}
-	return min(leafBound, max(n/4, slabSize))
-}
-
-// batchSize is how many leaves fragmentsPlain reads before looking their
-// table entries up.
-const batchSize = 128
-
-// fragmentsPlain is fragments for the conventions that need no spine
-// rewriting (all but Body). It reads the leaves in batches: first their
-// run lengths and indices (checking them), then all their table entries
-// in one tight loop, then it builds the nodes. The table lookups are
-// random accesses to a table of up to millions of entries, mostly cache
-// misses; in the tight loop the processor overlaps many of them, where
-// interleaved with the bit reading and node building it overlapped about
-// one (measured: the lookups were two thirds of the decoding time).
-//
-// Each spine's app node and argument list are made when its head is read
-// and filled in place. Memory comes in few large slabs rather than many
-// small ones: far fewer allocations, and far fewer garbage collections
-// during the decode (each of which would rescan the nodes decoded so far).
-// A leaf takes at least W_0+1 bits, so the tree holds at most leafBound
-// leaves, hence at most leafBound argument slots and app nodes. The first
-// slabs get that many (half for apps: a spine has one or more arguments,
-// and it is two in a balanced tree) up to a few bytes per byte of input
-// (firstSlab), and later ones double what was given so far, so a hostile
-// input cannot make the decoder reserve much more than it has shown it
-// needs.
-func (d *decoder) fragmentsPlain(pos, L, numFrags uint64) error {
-	data := d.data
-	end := uint64(len(data)) * 8
-	leafBound := (end - pos) / (uint64(bitwidth(L-1)) + 1)
-	var (
-		argsFree  []plan.Value
-		appsFree  []plan.App
-		argsGiven uint64
-		appsGiven uint64
-		ks        [batchSize]uint64
-		idxs      [batchSize]uint64
-		vals      [batchSize]plan.Value
-	)
-	stack := make([]plainFrame, 0, 64)
-	table := d.table
-
-	for fi := uint64(0); fi < numFrags; fi++ {
-		limit := L + fi
-		W := bitwidth(limit - 1)
-		if W > 56 {
-			return corruptf("fragment %d: table of %d entries is too large", fi, limit)
-		}
-		w64 := uint64(W)
-		mask := uint64(1)<<W - 1
-		fragStart := pos
-		implicit := uint64(1)
-		stack = stack[:0]
-		trees := uint64(1) // trees still to read in this fragment
-		for trees > 0 {
-			// Read a batch of leaves: each is a run of k ones (a spine
-			// of k arguments), then the index of its head, or of the
-			// leaf itself when k = 0.
-			n := 0
-			for ; n < batchSize && trees > 0; n++ {
-				k := implicit
-				implicit = 0
-				var idx uint64
-				w := peekBits(data, pos)
-				if run := uint64(bits.TrailingZeros64(^w)); run+w64 < 57 {
-					// Common case: the run, its 0 and the index are in w.
-					k += run
-					idx = w >> (run + 1) & mask
-					pos += run + 1 + w64
-				} else {
-					for {
-						run := uint64(bits.TrailingZeros64(^w))
-						if run < 57 {
-							k += run
-							pos += run + 1
-							break
-						}
-						k += 57
-						pos += 57
-						if pos > end {
-							break
-						}
-						w = peekBits(data, pos)
-					}
-					idx = peekBits(data, pos) & mask
-					pos += w64
-				}
-				if pos > end {
-					return corruptf("fragment %d (starting at bit %d) runs past the end of the data (%d bytes)", fi, fragStart, len(data))
-				}
-				if idx >= limit {
-					return corruptf("fragment %d at bit %d: index %d, but only %d table entries", fi, pos-w64, idx, limit)
-				}
-				// This leaf is the first of one tree; its spine adds k
-				// trees. Each tree needs a leaf (W+1 bits) or more:
-				// check before anything is allocated for them.
-				trees += k - 1
-				if k != 0 && (trees-1)*(w64+1) > end-pos { // no overflow: trees < 2*end, w64 < 57
-					return corruptf("fragment %d at bit %d: %d more leaves needed than the data can hold", fi, pos, trees-1)
-				}
-				ks[n], idxs[n] = k, idx
-			}
-			for j := range n {
-				vals[j] = table[idxs[j]]
-			}
-			for j := range n {
-				v, k := vals[j], ks[j]
-				if k != 0 {
-					if k > uint64(len(argsFree)) {
-						m := max(k, d.firstSlab(leafBound, false), argsGiven)
-						argsFree = make([]plan.Value, m)
-						argsGiven += m
-					}
-					if len(appsFree) == 0 {
-						m := max(d.firstSlab(leafBound, true), appsGiven)
-						appsFree = make([]plan.App, m)
-						appsGiven += m
-					}
-					app := &appsFree[0]
-					appsFree = appsFree[1:]
-					app.Fun = v
-					app.Args = argsFree[:k:k]
-					argsFree = argsFree[k:]
-					stack = append(stack, plainFrame{app: app, args: app.Args})
-					continue
-				}
-				// A leaf argument: deliver it to the innermost open
-				// spine, closing finished ones.
-				top := len(stack) - 1
-				for {
-					f := &stack[top]
-					f.args[0] = v
-					f.args = f.args[1:]
-					if len(f.args) != 0 || top == 0 {
-						break
-					}
-					v = f.app
-					top--
-				}
-				stack = stack[:top+1]
-			}
-		}
-		// trees = 0: the last leaf closed the fragment's root spine.
-		table = append(table, stack[0].app)
-	}
-	d.table = table
-	return nil
 }

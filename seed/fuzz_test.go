@@ -55,6 +55,17 @@ func FuzzDecode(f *testing.F) {
 		}
 		holes := fuzzHoles(n)
 		v, err := Decode(data, Raw, holes)
+		// The two-core decoder must agree: same value, or an error.
+		pv, perr := decodeParallel(data, Raw, holes)
+		if (err == nil) != (perr == nil) {
+			t.Fatalf("sequential error %v, parallel error %v", err, perr)
+		}
+		if err == nil && !plan.Equal(v, pv) {
+			t.Fatal("the parallel decoder built a different value")
+		}
+		if perr != nil && !errors.Is(perr, ErrCorrupt) {
+			t.Fatalf("parallel error does not wrap ErrCorrupt: %v", perr)
+		}
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("error does not wrap ErrCorrupt: %v", err)
@@ -114,4 +125,11 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// decodeParallel is Decode with the two-core decoder forced on whatever
+// the size of the input (Body excepted, which never uses it).
+func decodeParallel(data []byte, c Convention, holes []plan.Value) (plan.Value, error) {
+	d := decoder{data: data, conv: c}
+	return d.decode(holes)
 }

@@ -1,0 +1,615 @@
+package seed
+
+import (
+	"errors"
+	"math/bits"
+	"runtime"
+	"slices"
+	"sync/atomic"
+
+	"pstore/plan"
+)
+
+// This file decodes the fragments of the conventions that need no spine
+// rewriting (all but Body), on one core or, for large inputs, on two.
+//
+// Reading. Every tree starts with a leaf: a run of k ones (a spine of k
+// arguments) and the index of its head, or of the leaf itself when k = 0.
+// readBatch reads up to batchSize leaves at a time, checking each, before
+// anything is built for them; build then looks all their table entries up
+// in one tight loop and builds the nodes. The lookups are random accesses to
+// a table of up to millions of entries, mostly cache misses; in the tight
+// loop the processor overlaps many of them, where interleaved with the bit
+// reading and node building it overlapped about one (measured: the lookups
+// were two thirds of the decoding time).
+//
+// Memory. Each spine's app node and argument list are made when its head is
+// read and filled in place, from a few large slabs rather than many small
+// allocations: far fewer allocations, and far fewer garbage collections
+// during the decode (each of which would rescan the nodes decoded so far).
+// A leaf takes at least W_0+1 bits, so a stretch of s bits holds at most
+// s/(W_0+1) leaves, hence at most that many argument slots and app nodes.
+// The first slabs get that many (half for apps: a spine has one or more
+// arguments, and it is two in a balanced tree) up to a few bytes per byte of
+// input (firstSlab); later ones grow by a quarter of what was given so far,
+// so a hostile input cannot make the decoder reserve much more than it has
+// shown it needs.
+//
+// Two cores. A single fragment may hold almost all of the data (a tree
+// without sharing is one fragment), so the work is split inside fragments,
+// at a tree boundary. Worker 0 decodes from the start. Worker 1 first only
+// reads the leaves (no lookups, no nodes: several times faster than
+// decoding) up to a bit position M about halfway through, where fragment F
+// still has T trees to start; it then decodes those T trees, each as a value
+// of its own, and every later fragment. Worker 0 stops at M, waits for
+// worker 1, and delivers the T values to its open spines as if it had
+// decoded them itself. The parse of the bits does not depend on the table,
+// so both workers see the same leaves at the same positions, and the result
+// is the same value that one worker builds. Two details make it safe:
+//
+//   - Worker 1 may only claim a position that worker 0 has not read yet.
+//     Worker 0 reserves the bits ahead of it in chunks (splitCtl.state); a
+//     claim replaces the reservation, with one compare-and-swap, only when
+//     M lies beyond it, so exactly one of them decodes each leaf.
+//   - A fragment's table entry is its root app, set when the root's head is
+//     read, before its arguments are. Worker 1's leaves may refer to
+//     fragments 0..F, whose roots worker 0 makes: worker 0 publishes how
+//     many it has set (splitCtl.pub) and worker 1 waits for the ones it
+//     needs, which worker 0 makes long before it reaches M.
+
+// batchSize is how many leaves readBatch reads before build looks their
+// table entries up.
+const batchSize = 128
+
+// Parallel decoding thresholds: the tree section must have at least
+// parallelMinBytes, and worker 1 takes the trees from about splitFraction
+// of it on. Worker 1 reads the bits before M without decoding them, which
+// costs it about a tenth of what decoding them costs worker 0, so M lies a
+// little past the middle.
+const (
+	parallelMinBytes = 1 << 20
+	splitNum         = 62 // splitFraction = splitNum/splitDen
+	splitDen         = 100
+	reserveChunks    = 64 // worker 0 reserves 1/reserveChunks of the bits at a time
+)
+
+// plainFrame is an open spine: its app node is already built, and the
+// first n of its arguments are filled in.
+type plainFrame struct {
+	app  *plan.App
+	args []plan.Value
+	n    int
+}
+
+// plainDecoder holds what the workers share and never modify.
+type plainDecoder struct {
+	data     []byte
+	end      uint64 // bits in data
+	start    uint64 // first bit of the first fragment
+	L        uint64 // table entries before the fragments
+	numFrags uint64
+	w0       uint64 // index width of fragment 0
+
+	// The word nats have no table entries: entry wordLo+i is
+	// boxes.Value(i), and entry i >= wordLo+boxes.Len() is
+	// table[i-boxes.Len()].
+	wordLo uint64
+	boxes  *plan.WordBoxes
+	gap    uint64 // boxes.Len()
+}
+
+// cursor is a position in the fragments: bit pos, fragment fi, of which
+// trees trees are still to start; implicit is 1 before the fragment's first
+// leaf (the root spine's head has one argument more than its run says).
+type cursor struct {
+	pos, fi, trees, implicit uint64
+	fragStart                uint64
+}
+
+func (p *plainDecoder) at(pos, fi uint64) cursor {
+	return cursor{pos: pos, fi: fi, trees: 1, implicit: 1, fragStart: pos}
+}
+
+// readBatch reads up to batchSize leaves of fragment c.fi into ks (run
+// lengths) and idxs (indices), checking them, and advances c. It stops
+// early at the end of the fragment (c.trees = 0) and, except before a
+// fragment's first leaf, at the first leaf at or after bit stop.
+func (p *plainDecoder) readBatch(c *cursor, stop uint64, ks, idxs *[batchSize]uint64) (int, error) {
+	data, end := p.data, p.end
+	limit := p.L + c.fi
+	W := bitwidth(limit - 1)
+	if W > 56 {
+		return 0, corruptf("fragment %d: table of %d entries is too large", c.fi, limit)
+	}
+	w64 := uint64(W)
+	mask := uint64(1)<<W - 1
+	pos, trees, implicit := c.pos, c.trees, c.implicit
+	n := 0
+	for ; n < batchSize && trees > 0; n++ {
+		if pos >= stop && implicit == 0 {
+			break
+		}
+		k := implicit
+		implicit = 0
+		var idx uint64
+		w := peekBits(data, pos)
+		if run := uint64(bits.TrailingZeros64(^w)); run+w64 < 57 {
+			// Common case: the run, its 0 and the index are in w.
+			k += run
+			idx = w >> (run + 1) & mask
+			pos += run + 1 + w64
+		} else {
+			for {
+				run := uint64(bits.TrailingZeros64(^w))
+				if run < 57 {
+					k += run
+					pos += run + 1
+					break
+				}
+				k += 57
+				pos += 57
+				if pos > end {
+					break
+				}
+				w = peekBits(data, pos)
+			}
+			idx = peekBits(data, pos) & mask
+			pos += w64
+		}
+		if pos > end {
+			return 0, corruptf("fragment %d (starting at bit %d) runs past the end of the data (%d bytes)", c.fi, c.fragStart, len(data))
+		}
+		if idx >= limit {
+			return 0, corruptf("fragment %d at bit %d: index %d, but only %d table entries", c.fi, pos-w64, idx, limit)
+		}
+		// This leaf is the first of one tree; its spine adds k trees.
+		// Each tree needs a leaf (W+1 bits) or more: check before
+		// anything is allocated for them.
+		trees += k - 1
+		if k != 0 && (trees-1)*(w64+1) > end-pos { // no overflow: trees < 2*end, w64 < 57
+			return 0, corruptf("fragment %d at bit %d: %d more leaves needed than the data can hold", c.fi, pos, trees-1)
+		}
+		ks[n], idxs[n] = k, idx
+	}
+	c.pos, c.trees, c.implicit = pos, trees, implicit
+	return n, nil
+}
+
+// skip advances c, without decoding or checking the leaves, to the first
+// leaf at or after bit stop that is not the first of its fragment, and
+// reports whether there is one. It stops and returns false at the end of
+// the data or at a leaf that readBatch would reject for its position. It
+// reads bits only; the leaves it passes are checked when they are decoded.
+func (p *plainDecoder) skip(c *cursor, stop uint64) bool {
+	data, end := p.data, p.end
+	for c.fi < p.numFrags {
+		W := bitwidth(p.L + c.fi - 1)
+		if W > 56 {
+			return false
+		}
+		w64 := uint64(W)
+		pos, trees, implicit := c.pos, c.trees, c.implicit
+		for trees > 0 {
+			if pos >= stop && implicit == 0 {
+				c.pos, c.trees, c.implicit = pos, trees, implicit
+				return true
+			}
+			w := peekBits(data, pos)
+			if run := uint64(bits.TrailingZeros64(^w)); run+w64 < 57 {
+				trees += run + implicit - 1
+				pos += run + 1 + w64
+			} else {
+				k := implicit
+				for {
+					run := uint64(bits.TrailingZeros64(^w))
+					if run < 57 {
+						k += run
+						pos += run + 1
+						break
+					}
+					k += 57
+					pos += 57
+					if pos > end {
+						return false
+					}
+					w = peekBits(data, pos)
+				}
+				trees += k - 1
+				pos += w64
+			}
+			implicit = 0
+			if pos > end {
+				return false
+			}
+		}
+		c.pos = pos
+		c.next()
+	}
+	return false
+}
+
+// next moves c to the start of the fragment after a finished one.
+func (c *cursor) next() {
+	c.fi++
+	c.trees, c.implicit, c.fragStart = 1, 1, c.pos
+}
+
+// plainBuilder is one worker's state.
+type plainBuilder struct {
+	p     *plainDecoder
+	table []plan.Value
+	stack []plainFrame
+
+	argsFree             []plan.Value
+	appsFree             []plan.App
+	argsGiven, appsGiven uint64
+	argsFirst, appsFirst uint64
+
+	// Parallel decoding only.
+	ctl     *splitCtl
+	worker1 bool
+	known   uint64 // worker 1: table entries below this are ready
+
+	ks, idxs [batchSize]uint64
+}
+
+// sizeSlabs sets the first slab sizes for a worker that decodes a stretch
+// of bits bits, standing for share bytes of the input.
+func (b *plainBuilder) sizeSlabs(bits, share uint64) {
+	leafBound := bits / (b.p.w0 + 1)
+	b.argsFirst = min(leafBound, max(share/4, slabSize))
+	b.appsFirst = min(leafBound/2+1, max(share/8, slabSize))
+}
+
+// allocFirst allocates the first slabs now rather than when they are first
+// needed.
+func (b *plainBuilder) allocFirst() {
+	b.argsFree = make([]plan.Value, b.argsFirst)
+	b.argsGiven = b.argsFirst
+	b.appsFree = make([]plan.App, b.appsFirst)
+	b.appsGiven = b.appsFirst
+}
+
+// build looks the entries of the n leaves just read up and builds their
+// nodes. fi is the fragment they belong to.
+func (b *plainBuilder) build(n int, fi uint64) error {
+	idxs, ks := &b.idxs, &b.ks
+	if b.worker1 {
+		if err := b.await(idxs[:n]); err != nil {
+			return err
+		}
+	}
+	// vals, argsFree and appsFree are locals, not fields of b: b is on the
+	// heap, and every pointer stored there would pass a write barrier,
+	// which is costly while the garbage collector runs.
+	var vals [batchSize]plan.Value
+	table := b.table
+	lo, boxes, nw := b.p.wordLo, *b.p.boxes, b.p.gap
+	for j := range n {
+		idx := idxs[j]
+		if w := idx - lo; w < nw {
+			vals[j] = boxes.Value(int(w))
+		} else {
+			if idx >= lo {
+				idx -= nw
+			}
+			vals[j] = table[idx]
+		}
+	}
+	stack, argsFree, appsFree := b.stack, b.argsFree, b.appsFree
+	for j := range n {
+		v, k := vals[j], ks[j]
+		if k == 0 {
+			// A leaf argument: deliver it to the innermost open
+			// spine, closing finished ones.
+			stack = deliver(stack, v)
+			continue
+		}
+		if k > uint64(len(argsFree)) {
+			m := b.argsFirst
+			if b.argsGiven != 0 {
+				m = b.argsGiven/4 + 1
+			}
+			m = max(m, k)
+			argsFree = make([]plan.Value, m)
+			b.argsGiven += m
+		}
+		if len(appsFree) == 0 {
+			m := b.appsFirst
+			if b.appsGiven != 0 {
+				m = b.appsGiven/4 + 1
+			}
+			appsFree = make([]plan.App, m)
+			b.appsGiven += m
+		}
+		app := &appsFree[0]
+		appsFree = appsFree[1:]
+		app.Fun = v
+		app.Args = argsFree[:k:k]
+		argsFree = argsFree[k:]
+		if len(stack) == 0 {
+			b.setRoot(fi, app)
+			table = b.table
+		}
+		stack = append(stack, plainFrame{app: app, args: app.Args})
+	}
+	b.stack, b.argsFree, b.appsFree = stack, argsFree, appsFree
+	return nil
+}
+
+// deliver gives v to the innermost open spine of stack and closes the
+// spines it finishes, except the outermost one.
+func deliver(stack []plainFrame, v plan.Value) []plainFrame {
+	top := len(stack) - 1
+	for {
+		f := &stack[top]
+		f.args[f.n] = v
+		f.n++
+		if f.n != len(f.args) || top == 0 {
+			break
+		}
+		v = f.app
+		top--
+	}
+	return stack[:top+1]
+}
+
+// setRoot makes app the table entry of fragment fi.
+func (b *plainBuilder) setRoot(fi uint64, app *plan.App) {
+	i := b.p.L - b.p.gap + fi
+	if uint64(len(b.table)) == i {
+		b.table = append(b.table, app)
+	} else {
+		b.table[i] = app
+	}
+	if b.ctl != nil && fi%pubEvery == 0 {
+		b.ctl.pub.Store(fi + 1)
+	}
+}
+
+// pubEvery: worker 0 publishes its progress (splitCtl.pub) at every
+// pubEvery-th fragment and whenever it stops at its reservation. Publishing
+// every fragment made the two cores fight over the cache line: 10% of the
+// decoding time on the benchmark seed.
+const pubEvery = 256
+
+// run decodes from c until the last fragment is done, or until c reaches
+// stop (not before a fragment's first leaf), whichever comes first.
+func (b *plainBuilder) run(c *cursor, stop uint64) error {
+	for c.fi < b.p.numFrags {
+		n, err := b.p.readBatch(c, stop, &b.ks, &b.idxs)
+		if err != nil {
+			return err
+		}
+		if err := b.build(n, c.fi); err != nil {
+			return err
+		}
+		if c.trees == 0 {
+			b.stack = b.stack[:0]
+			c.next()
+			continue
+		}
+		if c.pos >= stop && c.implicit == 0 {
+			return nil
+		}
+		if b.worker1 && b.ctl.failed.Load() {
+			return errWorkerStopped
+		}
+	}
+	return nil
+}
+
+// fragmentsPlain is fragments for the conventions that need no spine
+// rewriting (all but Body).
+func (d *decoder) fragmentsPlain(pos, L, numFrags uint64) error {
+	p := &plainDecoder{
+		data:     d.data,
+		end:      uint64(len(d.data)) * 8,
+		start:    pos,
+		L:        L,
+		numFrags: numFrags,
+		w0:       uint64(bitwidth(L - 1)),
+		wordLo:   d.wordLo,
+		boxes:    &d.boxes,
+		gap:      uint64(len(d.wordData) / 8),
+	}
+	treeBytes := (p.end - pos) / 8
+	if treeBytes >= d.parallelMin && numFrags <= treeBytes/4+16 && (runtime.GOMAXPROCS(0) > 1 || d.parallelMin == 0) {
+		return d.fragmentsParallel(p)
+	}
+	d.boxWordsLazily()
+	b := &plainBuilder{p: p, table: d.table, stack: make([]plainFrame, 0, 64)}
+	b.sizeSlabs(p.end-pos, uint64(len(d.data)))
+	c := p.at(pos, 0)
+	if err := b.run(&c, p.end+1); err != nil {
+		return err
+	}
+	d.table = b.table
+	return nil
+}
+
+// splitCtl coordinates the two workers of fragmentsParallel.
+type splitCtl struct {
+	// state is the bit position up to which worker 0 may read leaves
+	// (its reservation), or claimed|M once worker 1 has claimed the
+	// leaves from bit M on. Worker 0 extends it and worker 1 claims with
+	// compare-and-swap, so they never both own a leaf.
+	state atomic.Uint64
+	// frag and trees describe M (fragment F, trees still to start there);
+	// written by worker 1 before its claim, read by worker 0 after it.
+	frag, trees uint64
+	_           [64]byte
+	// pub is how many fragments' table entries worker 0 has set, at
+	// least (it publishes now and then).
+	pub atomic.Uint64
+	_   [64]byte
+	// failed is set when worker 0 stops with an error, so that worker 1
+	// neither waits for it nor keeps decoding.
+	failed atomic.Bool
+
+	// Worker 1's results, read by worker 0 after done is closed.
+	suffix []plan.Value // the T trees from M on
+	err    error
+	done   chan struct{}
+}
+
+const claimed = 1 << 63
+
+// parallelSplits counts the decodes that worker 1 shared (for tests).
+var parallelSplits atomic.Uint64
+
+// errWorkerStopped stops worker 1 when worker 0 has failed; the caller
+// gets worker 0's error instead.
+var errWorkerStopped = errors.New("seed: decoding stopped")
+
+// fragmentsParallel decodes on two workers (see the top of this file).
+func (d *decoder) fragmentsParallel(p *plainDecoder) error {
+	region := p.end - p.start
+	chunk := region/reserveChunks + 1
+	target := p.start + region/splitDen*splitNum
+	// Every fragment's entry is set in place, by one worker or the other.
+	table := slices.Grow(d.table, int(p.numFrags))[:p.L-p.gap+p.numFrags]
+	ctl := &splitCtl{done: make(chan struct{})}
+	ctl.state.Store(p.start + chunk)
+
+	w0 := &plainBuilder{p: p, table: table, ctl: ctl, stack: make([]plainFrame, 0, 64)}
+	// Worker 0's share is about the bits up to target; a little more in
+	// its first slabs saves a second, mostly unused one.
+	w0.sizeSlabs(target-p.start+region/16, uint64(len(d.data))/splitDen*splitNum)
+	w1 := &plainBuilder{p: p, table: table, ctl: ctl, worker1: true, stack: make([]plainFrame, 0, 64)}
+	w1.sizeSlabs(p.end-target, uint64(len(d.data))/splitDen*(splitDen-splitNum))
+	boxed := make(chan struct{})
+	go func() {
+		defer close(ctl.done)
+		w1.allocFirst()
+		ctl.err = w1.second(target, boxed)
+	}()
+	// Worker 1 reads bits while worker 0 boxes the word nats.
+	w0.allocFirst()
+	d.boxWordsLazily()
+	close(boxed)
+	err := w0.first(chunk)
+	if err != nil {
+		ctl.failed.Store(true)
+		<-ctl.done
+		return err
+	}
+	d.table = table
+	return nil
+}
+
+// publish records that the table entries of the fragments before c's and,
+// if its root is made, of c's own are set.
+func (b *plainBuilder) publish(c *cursor) {
+	n := c.fi
+	if len(b.stack) != 0 {
+		n++
+	}
+	b.ctl.pub.Store(n)
+}
+
+// first is worker 0: it decodes from the start, extending its reservation
+// chunk bits at a time, until the end or worker 1's claim; then it finishes
+// the fragment at the claim with worker 1's trees.
+func (b *plainBuilder) first(chunk uint64) error {
+	p, ctl := b.p, b.ctl
+	c := p.at(p.start, 0)
+	resv := ctl.state.Load()
+	for resv&claimed == 0 {
+		if err := b.run(&c, resv); err != nil {
+			return err
+		}
+		if c.fi == p.numFrags {
+			<-ctl.done // worker 1 found nothing to claim
+			return nil
+		}
+		// c.pos >= resv: publish, and extend the reservation unless
+		// worker 1 has claimed the bits from resv on.
+		b.publish(&c)
+		if ctl.state.CompareAndSwap(resv, resv+chunk) {
+			resv += chunk
+		} else {
+			resv = ctl.state.Load()
+		}
+	}
+	m := resv &^ claimed
+	if err := b.run(&c, m); err != nil {
+		return err
+	}
+	b.publish(&c)
+	if c.pos != m || c.fi != ctl.frag || c.trees != ctl.trees {
+		// Cannot happen: both parse the same bits.
+		return corruptf("internal error: parallel decoders disagree at bit %d", m)
+	}
+	<-ctl.done
+	if ctl.err != nil {
+		return ctl.err
+	}
+	for _, v := range ctl.suffix {
+		b.stack = deliver(b.stack, v)
+	}
+	return nil
+}
+
+// second is worker 1: it reads the leaves up to a claimable position at or
+// after target without decoding them, claims the rest and decodes it. It
+// returns nil without claiming when there is no such position (worker 0
+// then decodes everything), and any error found in what it claimed.
+func (b *plainBuilder) second(target uint64, boxed <-chan struct{}) error {
+	p, ctl := b.p, b.ctl
+	c := p.at(p.start, 0)
+	stop := target
+	for {
+		if !p.skip(&c, stop) || ctl.failed.Load() {
+			return nil // worker 0 decodes everything
+		}
+		r := ctl.state.Load()
+		if c.pos < r {
+			stop = r // worker 0 has reserved these bits: read on
+			continue
+		}
+		ctl.frag, ctl.trees = c.fi, c.trees
+		if ctl.state.CompareAndSwap(r, claimed|c.pos) {
+			parallelSplits.Add(1)
+			break
+		}
+		// Worker 0 has just extended its reservation: try again.
+	}
+	// skip does not check the leaves, but readBatch checks after every
+	// spine that the trees still to start can fit in the bits left: if
+	// that fails here, worker 0 fails before M.
+	if w := uint64(bitwidth(p.L+c.fi-1)) + 1; c.trees*w > p.end-c.pos+w {
+		return nil
+	}
+	// Decode the T trees left in fragment F into a pseudo-spine that is
+	// never closed, then the later fragments.
+	ctl.suffix = make([]plan.Value, c.trees)
+	b.known = p.L + ctl.pub.Load()
+	<-boxed
+	b.stack = append(b.stack[:0], plainFrame{args: ctl.suffix})
+	return b.run(&c, p.end+1)
+}
+
+// await waits until worker 0 has set the table entries of the fragments
+// that idxs refer to. Worker 1 sets the entries of fragments after F
+// itself, before any leaf refers to them.
+func (b *plainBuilder) await(idxs []uint64) error {
+	last := b.p.L + b.ctl.frag // the last entry worker 0 sets
+	if b.known > last {
+		return nil // all that worker 0 sets is there
+	}
+	var need uint64 // entries below need must be set
+	for _, idx := range idxs {
+		if idx <= last && idx >= need {
+			need = idx + 1
+		}
+	}
+	for need > b.known {
+		if b.ctl.failed.Load() {
+			return errWorkerStopped
+		}
+		runtime.Gosched()
+		b.known = b.p.L + b.ctl.pub.Load()
+	}
+	return nil
+}
