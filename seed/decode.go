@@ -51,6 +51,10 @@ type decoder struct {
 	// parallelMin is the smallest tree section decoded on two cores
 	// (tests lower it to exercise the parallel decoder on small inputs).
 	parallelMin uint64
+	// awaitSplit makes worker 0 of the parallel decoder wait until
+	// worker 1 has claimed its share (or given up) before it decodes, so
+	// that tests split deterministically.
+	awaitSplit bool
 
 	table []plan.Value
 	// prefix marks Body-mode table entries that are an incomplete law

@@ -451,6 +451,8 @@ type splitCtl struct {
 	suffix []plan.Value // the T trees from M on
 	err    error
 	done   chan struct{}
+	// decided is closed when worker 1 has claimed its share or given up.
+	decided chan struct{}
 }
 
 const claimed = 1 << 63
@@ -469,7 +471,7 @@ func (d *decoder) fragmentsParallel(p *plainDecoder) error {
 	target := p.start + region/splitDen*splitNum
 	// Every fragment's entry is set in place, by one worker or the other.
 	table := slices.Grow(d.table, int(p.numFrags))[:p.L-p.gap+p.numFrags]
-	ctl := &splitCtl{done: make(chan struct{})}
+	ctl := &splitCtl{done: make(chan struct{}), decided: make(chan struct{})}
 	ctl.state.Store(p.start + chunk)
 
 	w0 := &plainBuilder{p: p, table: table, ctl: ctl, stack: make([]plainFrame, 0, 64)}
@@ -483,11 +485,19 @@ func (d *decoder) fragmentsParallel(p *plainDecoder) error {
 		defer close(ctl.done)
 		w1.allocFirst()
 		ctl.err = w1.second(target, boxed)
+		select {
+		case <-ctl.decided:
+		default:
+			close(ctl.decided) // it did not claim
+		}
 	}()
 	// Worker 1 reads bits while worker 0 boxes the word nats.
 	w0.allocFirst()
 	d.boxWordsLazily()
 	close(boxed)
+	if d.awaitSplit {
+		<-ctl.decided
+	}
 	err := w0.first(chunk)
 	if err != nil {
 		ctl.failed.Store(true)
@@ -571,6 +581,7 @@ func (b *plainBuilder) second(target uint64, boxed <-chan struct{}) error {
 		ctl.frag, ctl.trees = c.fi, c.trees
 		if ctl.state.CompareAndSwap(r, claimed|c.pos) {
 			parallelSplits.Add(1)
+			close(ctl.decided)
 			break
 		}
 		// Worker 0 has just extended its reservation: try again.

@@ -128,8 +128,9 @@ func FuzzDecode(f *testing.F) {
 }
 
 // decodeParallel is Decode with the two-core decoder forced on whatever
-// the size of the input (Body excepted, which never uses it).
+// the size of the input (Body excepted, which never uses it), and worker 1
+// given its share before worker 0 starts.
 func decodeParallel(data []byte, c Convention, holes []plan.Value) (plan.Value, error) {
-	d := decoder{data: data, conv: c}
+	d := decoder{data: data, conv: c, awaitSplit: true}
 	return d.decode(holes)
 }
