@@ -2,7 +2,9 @@ package seed
 
 import (
 	"cmp"
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // The encoder works in three steps: tree walks the value into a raw tree
@@ -58,50 +60,107 @@ func (e *encoder) internPending() (int, error) {
 // sorted slice and the other one (a and b, in some order). It is an LSD
 // radix sort with 11-bit digits that skips the digits equal in all
 // values: sequential passes over the data, where interning by hash table
-// costs a cache miss per entry on a large value.
+// costs a cache miss per entry on a large value. From parallelSortMin
+// entries on, two goroutines share every pass: each counts and scatters
+// one half of the array, the first half's entries going before the
+// second's in every bucket, which keeps the sort stable.
 func radixSort(a, b []pendPair) (sorted, other []pendPair) {
 	if len(a) < 256 {
 		slices.SortStableFunc(a, func(x, y pendPair) int { return cmp.Compare(x.v, y.v) })
 		return a, b
 	}
-	const (
-		bits   = 11
-		digits = (64 + bits - 1) / bits
-		mask   = 1<<bits - 1
-	)
+	b = b[:len(a)]
 	// Only the digits below the highest set bit need counting (the keys
 	// of encoder.bottom have about 44 bits).
 	var or uint64
 	for _, p := range a {
 		or |= p.v
 	}
-	nd := (bitwidth(or) + bits - 1) / bits
-	var count [digits][1 << bits]int
-	for _, p := range a {
-		v := p.v
-		for d := range nd {
-			count[d][v>>(bits*d)&mask]++
+	nd := (bitwidth(or) + radixBits - 1) / radixBits
+	parts := 1
+	if len(a) >= parallelSortMin && runtime.GOMAXPROCS(0) > 1 {
+		parts = 2
+	}
+	counts := make([]radixCounts, parts)
+	bounds := func(g int) (int, int) { return g * len(a) / parts, (g + 1) * len(a) / parts }
+	// One goroutine counts every digit in one pass. Two count each digit
+	// in its pass: their halves of the array hold other entries after
+	// every pass.
+	if parts == 1 {
+		c := &counts[0]
+		for _, p := range a {
+			v := p.v
+			for d := range nd {
+				c[d][v>>(radixBits*d)&radixMask]++
+			}
 		}
 	}
 	for d := range nd {
-		c := &count[d]
-		shift := uint(bits * d)
-		if c[a[0].v>>shift&mask] == len(a) {
+		shift := uint(radixBits * d)
+		src, dst := a, b
+		if parts > 1 {
+			inParts(parts, func(g int) {
+				lo, hi := bounds(g)
+				c := &counts[g][d]
+				for _, p := range src[lo:hi] {
+					c[p.v>>shift&radixMask]++
+				}
+			})
+		}
+		first := a[0].v >> shift & radixMask
+		total := 0
+		for g := range counts {
+			total += counts[g][d][first]
+		}
+		if total == len(a) {
 			continue // every value has this digit
 		}
+		// Bucket k of part g starts after buckets < k of all parts and
+		// bucket k of parts < g.
 		sum := 0
-		for i, x := range c {
-			c[i] = sum
-			sum += x
+		for k := range 1 << radixBits {
+			for g := range counts {
+				c := &counts[g][d][k]
+				*c, sum = sum, sum+*c
+			}
 		}
-		for _, p := range a {
-			k := p.v >> shift & mask
-			b[c[k]] = p
-			c[k]++
-		}
+		inParts(parts, func(g int) {
+			lo, hi := bounds(g)
+			c := &counts[g][d]
+			for _, p := range src[lo:hi] {
+				k := p.v >> shift & radixMask
+				dst[c[k]] = p
+				c[k]++
+			}
+		})
 		a, b = b, a
 	}
 	return a, b
+}
+
+const (
+	radixBits       = 11
+	radixDigits     = (64 + radixBits - 1) / radixBits
+	radixMask       = 1<<radixBits - 1
+	parallelSortMin = 1 << 16
+)
+
+// radixCounts holds one part's count (then offset) per digit and bucket.
+type radixCounts [radixDigits][1 << radixBits]int
+
+// inParts runs f(0) ... f(parts-1), on as many goroutines, and returns when
+// all are done.
+func inParts(parts int, f func(g int)) {
+	if parts == 1 {
+		f(0)
+		return
+	}
+	var wg sync.WaitGroup
+	for g := 1; g < parts; g++ {
+		wg.Go(func() { f(g) })
+	}
+	f(0)
+	wg.Wait()
 }
 
 // bottom groups the raw cells whose children are both leaves (in a tree

@@ -816,11 +816,14 @@ func (e *encoder) encode(v plan.Value) ([]byte, error) {
 		}
 		switch f := fragNum[c]; {
 		case f == stFrag:
+			// A fragment: numbered at its post visit.
 			fragNum[c] = stEntered
+			st = append(st, ^c)
 		case f >= 0 || f == stEntered:
 			continue
 		}
-		st = append(st, ^c)
+		// Cells with one incoming edge are met once and need no post
+		// visit.
 		if t := cells[c].t; t >= 0 {
 			st = append(st, t)
 		}
@@ -841,18 +844,30 @@ func (e *encoder) encode(v plan.Value) ([]byte, error) {
 		W := bitwidth(uint64(L + i - 1))
 		st = append(st[:0], cells[fc].t, cells[fc].h) // implicit root 1
 		for len(st) > 0 {
+			// One leaf: the run of ones of the cells down the left
+			// spine that are not fragments, then a 0 and the index
+			// of the leaf or fragment at its end, in one write when
+			// they fit.
 			x := st[len(st)-1]
 			st = st[:len(st)-1]
+			ones := uint(0)
+			for x >= 0 && fragNum[x] < 0 {
+				ones++
+				st = append(st, cells[x].t)
+				x = cells[x].h
+			}
+			var idx uint64
 			if x < 0 {
-				bw.write(leafIndex(x)<<1, W+1)
-				continue
+				idx = leafIndex(x)
+			} else {
+				idx = uint64(L + int(fragNum[x]))
 			}
-			if n := fragNum[x]; n >= 0 {
-				bw.write(uint64(L+int(n))<<1, W+1)
-				continue
+			for ones+W+1 > 64 {
+				k := min(ones, 63)
+				bw.write(1<<k-1, k)
+				ones -= k
 			}
-			bw.write(1, 1)
-			st = append(st, cells[x].t, cells[x].h)
+			bw.write(1<<ones-1|idx<<(ones+1), ones+W+1)
 		}
 	}
 	out = bw.finish()

@@ -2,7 +2,9 @@ package seed
 
 import (
 	"bytes"
+	"cmp"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"pstore/plan"
@@ -61,5 +63,29 @@ func TestSplitSameBytes(t *testing.T) {
 	}
 	if _, err := enc(plan.A(plan.L(plan.N(1), plan.N(1), plan.N(0)), plan.N(1)), true); err == nil {
 		t.Fatal("law in the main half encoded in Raw")
+	}
+}
+
+// TestRadixSort checks the sort against a stable comparison sort, on one
+// and two goroutines, with keys that share digits and keys that do not.
+func TestRadixSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{0, 1, 255, 256, 5000, parallelSortMin, parallelSortMin*3 + 7} {
+		for _, bitsUsed := range []int{1, 12, 44, 64} {
+			a := make([]pendPair, n)
+			for i := range a {
+				v := r.Uint64()
+				if bitsUsed < 64 {
+					v &= 1<<bitsUsed - 1
+				}
+				a[i] = pendPair{v | 1<<40*uint64(bitsUsed&1), uint32(i)}
+			}
+			want := slices.Clone(a)
+			slices.SortStableFunc(want, func(x, y pendPair) int { return cmp.Compare(x.v, y.v) })
+			got, _ := radixSort(a, make([]pendPair, n))
+			if !slices.Equal(got, want) {
+				t.Fatalf("n=%d bits=%d: not sorted stably", n, bitsUsed)
+			}
+		}
 	}
 }
