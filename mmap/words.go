@@ -23,9 +23,10 @@ var hostLittleEndian64 = func() bool {
 // multiple of 8; otherwise it returns nil, false and the caller copies the
 // words (for example with encoding/binary).
 //
-// This is the one place in pstore that uses unsafe (ARCHITECTURE.md "Zero
-// copy"). The returned slice aliases b: it is valid exactly as long as b is
-// (for a mapping, until it is unmapped), and it must be treated as read-only
+// This is the reason pstore uses unsafe (ARCHITECTURE.md "Zero copy"); the
+// only other uses are WordBytes and plan's bulk boxing of word nats. The
+// returned slice aliases b: it is valid exactly as long as b is (for a
+// mapping, until it is unmapped), and it must be treated as read-only
 // (writing to a read-only mapping faults). A nat built from it with
 // plan.NatFromBits is immutable and never the receiver of a mutating
 // math/big operation, which is what makes the aliasing safe. An empty b gives

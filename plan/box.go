@@ -26,7 +26,7 @@ import (
 // written after the Values are made, so the Values stay immutable.
 //
 // Besides mmap's word views, this is the one use of unsafe in pstore; it is
-// kept to this file.
+// kept to this file (natValue and the check above).
 
 // natType is the type word of a Value holding a Nat, when wordBoxing holds.
 var natType unsafe.Pointer

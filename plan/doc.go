@@ -79,6 +79,13 @@
 // printer also walks an explicit stack. For every value v that prints
 // without error, Parse(String(v)) is Equal to v.
 //
+// # Bulk boxing
+//
+// BoxWords and WordBoxes box many word nats as Values in one allocation
+// instead of one each (decoders use them); the Values are the same as
+// N(x)'s. They rely on the runtime's two-word interface layout, checked
+// at start-up with a fallback to ordinary boxing (box.go).
+//
 // # Concurrency
 //
 // Values are immutable once built (a pin's lazily loaded contents and

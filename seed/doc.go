@@ -74,8 +74,9 @@
 // input, or a big-endian or 32-bit host, gets copies. Decoded app nodes and
 // argument lists are carved out of shared slabs, so one live node keeps its
 // slab reachable: up to 16384 entries in Body mode; in the other
-// conventions a value's nodes come in a few large slabs, all of which any
-// of its nodes keeps.
+// conventions a value's nodes come in a few large slabs (per decoding
+// core), all of which any of its nodes keeps. Word nats are boxed in one
+// block too (plan.WordBoxes), which any one of them keeps.
 //
 // # Errors and resource use
 //
@@ -87,8 +88,8 @@
 // decoded nodes themselves, about 16 bytes per bit of tree in the worst
 // case). Raw, Pallas and Plan4 decoding reserves node memory up front, as
 // much as the tree could need but at most about 9 bytes per byte of input,
-// and past that at most doubles what it has as the data proves it needs
-// more. Bits after the last fragment are ignored (plan-di-c files have a 1
+// and past that grows by a quarter of what it has as the data proves it
+// needs more. Bits after the last fragment are ignored (plan-di-c files have a 1
 // bit there); a store that needs canonical bytes re-encodes and compares.
 // Errors about the bytes wrap ErrCorrupt and say what and where: a header
 // byte offset, a bignat number, or a fragment number and absolute bit
@@ -99,8 +100,11 @@
 // plus up to two sets kept until a few seconds after the last encoding, so
 // that a large encoding does not allocate them afresh each time); all
 // functions are safe for concurrent use. A Raw encoding walks the root's
-// last argument on a second goroutine when it is deep, and decoding boxes
-// a large table's word nats on two goroutines. Encoding loads pin
+// last argument on a second goroutine when it is deep, and sorts its nats
+// and bottom cells on two (radixSort). Raw, Pallas and Plan4 decoding of a
+// tree section of 1 MiB or more runs on two goroutines, splitting the tree
+// inside a fragment at a tree boundary (see decode_plain.go); the value is
+// the one a single goroutine builds. Encoding loads pin
 // contents only where the convention inlines pins (Pallas, Plan4) or where
 // two child pins without known digests must be compared (Body).
 package seed
