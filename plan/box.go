@@ -12,15 +12,15 @@ import (
 // Values makes a million small allocations: about 25 ms of the 115 ms that
 // decoding the 19 MB benchmark seed took, and a million more objects for
 // every garbage collection to mark while the decoder fills in the nodes
-// that point at them. BoxWords builds the same Values with the copies in one
-// []Nat: each Value's data word points at an element of it, exactly as if
+// that point at them. WordBoxes builds the same Values with the copies in
+// one []Nat: each Value's data word points at an element of it, exactly as if
 // the runtime had allocated that element for the conversion.
 //
 // That needs unsafe, and an assumption about the runtime: a Value is two
 // words, the first identifying the dynamic type (the same for every Nat) and
 // the second pointing at the boxed Nat. wordBoxing checks the assumption at
 // start-up against Values the compiler boxed itself, and if it does not
-// hold, BoxWords boxes one nat at a time. The data word is an interior
+// hold, WordBoxes.Value boxes one nat at a time. The data word is an interior
 // pointer into the []Nat, which the garbage collector understands: the
 // slice lives as long as any of its Values does. The elements are never
 // written after the Values are made, so the Values stay immutable.
@@ -31,7 +31,7 @@ import (
 // natType is the type word of a Value holding a Nat, when wordBoxing holds.
 var natType unsafe.Pointer
 
-// wordBoxing reports whether BoxWords may build Values directly.
+// wordBoxing reports whether WordBoxes may build Values directly.
 var wordBoxing = func() bool {
 	if unsafe.Sizeof(Value(nil)) != 2*unsafe.Sizeof(uintptr(0)) {
 		return false
@@ -65,26 +65,8 @@ func natValue(p *Nat) Value {
 	return v
 }
 
-// BoxWords sets dst[i] to the nat whose little-endian 64-bit word is
-// le[8i:8i+8], for every i < len(dst); le must hold at least 8*len(dst)
-// bytes. The boxes share one allocation (see above), which stays alive as
-// long as any of the Values does.
-func BoxWords(dst []Value, le []byte) {
-	le = le[:8*len(dst)]
-	if !wordBoxing {
-		for i := range dst {
-			dst[i] = Nat{small: binary.LittleEndian.Uint64(le[8*i:])}
-		}
-		return
-	}
-	box := make([]Nat, len(dst))
-	for i := range dst {
-		box[i].small = binary.LittleEndian.Uint64(le[8*i:])
-		dst[i] = natValue(&box[i])
-	}
-}
-
-// WordBoxes is a run of word nats boxed in one allocation (see BoxWords).
+// WordBoxes is a run of word nats boxed in one allocation (see above):
+// Value(i) is the same Value as N(x) for the i-th nat x.
 type WordBoxes struct{ box []Nat }
 
 // NewWordBoxes boxes the nats whose little-endian 64-bit words are le

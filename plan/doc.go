@@ -81,8 +81,8 @@
 //
 // # Bulk boxing
 //
-// BoxWords and WordBoxes box many word nats as Values in one allocation
-// instead of one each (decoders use them); the Values are the same as
+// WordBoxes boxes many word nats as Values in one allocation instead of
+// one each (decoders use it); the Values are the same as
 // N(x)'s. They rely on the runtime's two-word interface layout, checked
 // at start-up with a fallback to ordinary boxing (box.go).
 //

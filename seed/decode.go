@@ -56,22 +56,23 @@ type decoder struct {
 	// that tests split deterministically.
 	awaitSplit bool
 
+	// table holds the holes, bignats and byte nats, then the fragments
+	// as they are decoded; the word nats are not in it (treeReader.entry).
 	table []plan.Value
-	// prefix marks Body-mode table entries that are an incomplete law
-	// spine (h0), (h0 n) or (h0 n a): fragments may split a law's spine.
-	prefix map[int][]plan.Value
+	// prefix marks Body-mode fragments (by table index, counting the word
+	// nats) that are an incomplete law spine (h0), (h0 n) or (h0 n a):
+	// fragments may split a law's spine.
+	prefix map[uint64][]plan.Value
 
-	// words are the table entries of the word nats, boxed by boxWords
-	// from wordData.
-	words    []plan.Value
-	wordLo   uint64 // table index of the first word nat
-	boxes    plan.WordBoxes
+	boxes    plan.WordBoxes // the word nats, once boxed (boxWords)
 	wordData []byte
 
-	vals []plan.Value // slab for argument slices
-	apps []plan.App   // slab for app nodes
+	vals []plan.Value // Body: slab for argument slices
+	apps []plan.App   // Body: slab for app nodes
 }
 
+// spineFrame is an open spine of a Body seed: its head and the first n of
+// its arguments.
 type spineFrame struct {
 	head    plan.Value
 	headIdx uint64
@@ -170,15 +171,11 @@ func (d *decoder) decode(holes []plan.Value) (plan.Value, error) {
 		return nil, corruptf("empty table: no holes and no nats")
 	}
 
-	// The conventions without spine rewriting leave the word nats out of
-	// the table: fragmentsPlain computes their entries from one block of
-	// boxes (plan.WordBoxes), which saves a table entry (16 bytes) per
-	// word, and a cache miss per lookup of one.
-	var gap uint64
-	if d.conv != Body && numFrags > 0 {
-		gap = numWords
-	}
-	d.table = make([]plan.Value, L-gap, L-gap+min(numFrags, rem/4+16))
+	// The word nats are left out of the table: their entries are
+	// computed from one block of boxes (plan.WordBoxes, treeReader.entry),
+	// which saves a table entry (16 bytes) per word, and a cache miss per
+	// lookup of one.
+	d.table = make([]plan.Value, L-numWords, L-numWords+min(numFrags, rem/4+16))
 	copy(d.table, holeVals)
 	t := numHoles
 	aligned := true
@@ -204,52 +201,51 @@ func (d *decoder) decode(holes []plan.Value) (plan.Value, error) {
 		d.table[t] = plan.NatFromBits(ws)
 		t++
 	}
-	// The word nats are boxed later (boxWords, boxWordsLazily): the
-	// parallel decoder first allocates its slabs.
-	d.wordLo = t
-	d.wordData = data[wordOff : wordOff+8*numWords]
-	if gap == 0 {
-		d.words = d.table[t : t+numWords]
-		t += numWords
-	}
 	for i := uint64(0); i < numBytes; i++ {
 		d.table[t] = byteNats[data[byteOff+i]]
 		t++
 	}
+	// The word nats are boxed later (boxWords): the parallel decoder
+	// first allocates its slabs.
+	d.wordData = data[wordOff : wordOff+8*numWords]
+	r := &treeReader{
+		data:     data,
+		end:      uint64(len(data)) * 8,
+		start:    off * 8,
+		L:        L,
+		numFrags: numFrags,
+		w0:       uint64(bitwidth(L - 1)),
+		wordLo:   numHoles + numBigs,
+		boxes:    &d.boxes,
+		gap:      numWords,
+	}
 
 	if numFrags == 0 {
-		d.boxWords()
-		v := d.table[L-1]
 		if d.conv == Body && L-1 == 0 {
 			return nil, corruptf("the value is hole 0, the law marker")
 		}
-		return v, nil
+		d.boxWords()
+		return r.entry(d.table, L-1), nil
 	}
 	var err error
 	if d.conv == Body {
 		d.boxWords()
-		err = d.fragments(off*8, L, numFrags)
+		err = d.fragmentsBody(r)
 	} else {
-		err = d.fragmentsPlain(off*8, L, numFrags)
+		err = d.fragmentsPlain(r)
 	}
 	if err != nil {
 		return nil, err
 	}
 	last := L + numFrags - 1
-	if d.prefix != nil {
-		if _, ok := d.prefix[int(last)]; ok {
-			return nil, corruptf("fragment %d (the value) is an incomplete law (h0 with fewer than 3 arguments)", numFrags-1)
-		}
+	if _, ok := d.prefix[last]; ok {
+		return nil, corruptf("fragment %d (the value) is an incomplete law (h0 with fewer than 3 arguments)", numFrags-1)
 	}
-	return d.table[last-gap], nil
+	return r.entry(d.table, last), nil
 }
 
-// boxWords fills the table entries of the word nats.
-func (d *decoder) boxWords() { plan.BoxWords(d.words, d.wordData) }
-
-// boxWordsLazily boxes the word nats without filling their table
-// entries: fragmentsPlain computes them (plainDecoder.lookup).
-func (d *decoder) boxWordsLazily() { d.boxes = plan.NewWordBoxes(d.wordData) }
+// boxWords boxes the word nats.
+func (d *decoder) boxWords() { d.boxes = plan.NewWordBoxes(d.wordData) }
 
 const slabSize = 1 << 14
 
@@ -284,110 +280,52 @@ func (d *decoder) newApp(f plan.Value, args []plan.Value) *plan.App {
 	return a
 }
 
-// fragments reads numFrags fragments from bit pos (absolute in data).
-func (d *decoder) fragments(pos, L, numFrags uint64) error {
-	data := d.data
-	end := uint64(len(data)) * 8
-	body := d.conv == Body
-	var stack []spineFrame
-	var pending uint64 // unfilled argument slots on the stack
-
-	// peek returns the bits from pos on, least significant first; at
-	// least 57 of them are valid (zeros past the end of the data).
-	peek := func(pos uint64) uint64 {
-		i := pos >> 3
-		if i+8 <= uint64(len(data)) {
-			return binary.LittleEndian.Uint64(data[i:]) >> (pos & 7)
+// fragmentsBody reads the fragments of a Body seed, rewriting law spines
+// (bodySpine).
+func (d *decoder) fragmentsBody(r *treeReader) error {
+	var (
+		ks, idxs [batchSize]uint64
+		stack    []spineFrame
+	)
+	c := r.at(r.start, 0)
+	for c.fi < r.numFrags {
+		n, err := r.readBatch(&c, r.end+1, &ks, &idxs)
+		if err != nil {
+			return err
 		}
-		var w uint64
-		for k := uint64(0); i+k < uint64(len(data)); k++ {
-			w |= uint64(data[i+k]) << (8 * k)
-		}
-		return w >> (pos & 7)
-	}
-
-	for fi := uint64(0); fi < numFrags; fi++ {
-		limit := L + fi
-		W := bitwidth(limit - 1)
-		if W > 56 {
-			return corruptf("fragment %d: table of %d entries is too large", fi, limit)
-		}
-		mask := uint64(1)<<W - 1
-		fragStart := pos
-		implicit := uint64(1)
-		stack = stack[:0]
-		pending = 0
-		for {
-			// One tree: a run of k ones, then the head leaf, then k
-			// argument trees.
-			k := implicit
-			implicit = 0
-			for {
-				w := peek(pos)
-				run := uint64(bits.TrailingZeros64(^w))
-				if run < 57 {
-					k += run
-					pos += run + 1
-					break
-				}
-				k += 57
-				pos += 57
-				if pos > end {
-					break
-				}
-			}
-			idx := peek(pos) & mask
-			pos += uint64(W)
-			if pos > end {
-				return corruptf("fragment %d (starting at bit %d) runs past the end of the data (%d bytes)", fi, fragStart, len(data))
-			}
-			if idx >= limit {
-				return corruptf("fragment %d at bit %d: index %d, but only %d table entries", fi, pos-uint64(W), idx, limit)
-			}
-			var v plan.Value
-			if k == 0 {
-				// A leaf argument.
-				v = d.table[idx]
-				if body && (idx == 0 || d.prefix != nil && d.prefix[int(idx)] != nil) {
-					return corruptf("fragment %d at bit %d: law marker h0 (or an incomplete law) used as an argument", fi, pos-uint64(W))
-				}
-			} else {
-				// Every unfilled argument slot needs a leaf (W+1 bits)
-				// or more, except the one slot per open spine that the
-				// spine itself is filling: check before allocating.
-				pending += k
-				if need := pending - uint64(len(stack)); need > (end-pos)/(uint64(W)+1) {
-					return corruptf("fragment %d at bit %d: %d more leaves needed than the data can hold", fi, pos, need)
-				}
-				stack = append(stack, spineFrame{head: d.table[idx], headIdx: idx, args: d.allocArgs(int(k))})
+		for j := range n {
+			k, idx := ks[j], idxs[j]
+			if k != 0 {
+				stack = append(stack, spineFrame{head: r.entry(d.table, idx), headIdx: idx, args: d.allocArgs(int(k))})
 				continue
 			}
-			// Deliver v to the innermost open spine; close finished ones.
+			// A leaf argument: deliver it to the innermost open
+			// spine; close finished ones.
+			if _, isPrefix := d.prefix[idx]; idx == 0 || isPrefix {
+				return corruptf("fragment %d (starting at bit %d): law marker h0 (or an incomplete law) used as an argument", c.fi, c.fragStart)
+			}
+			v := r.entry(d.table, idx)
 			for {
 				f := &stack[len(stack)-1]
 				f.args[f.n] = v
 				f.n++
-				pending--
 				if f.n < len(f.args) {
 					break
 				}
-				if body {
-					var err error
-					if v, err = d.bodySpine(f, len(stack) == 1, fi); err != nil {
-						return err
-					}
-				} else {
-					v = d.newApp(f.head, f.args)
+				if v, err = d.bodySpine(f, len(stack) == 1, c.fi, r.L+c.fi); err != nil {
+					return err
 				}
 				stack = stack[:len(stack)-1]
 				if len(stack) == 0 {
+					// The fragment's root (nil for an incomplete
+					// law, which prefix holds).
+					d.table = append(d.table, v)
 					break
 				}
 			}
-			if len(stack) == 0 {
-				d.table = append(d.table, v)
-				break
-			}
+		}
+		if c.trees == 0 {
+			c.next()
 		}
 	}
 	return nil
@@ -396,11 +334,12 @@ func (d *decoder) fragments(pos, L, numFrags uint64) error {
 // bodySpine builds the value of a finished spine in a pstore body: a spine
 // headed by h0 (directly or through a fragment holding an incomplete law)
 // becomes a law applied to any further arguments (SEED.md section 15.4).
-func (d *decoder) bodySpine(f *spineFrame, fragRoot bool, fi uint64) (plan.Value, error) {
+// The spine is in fragment fi, whose table index is idx.
+func (d *decoder) bodySpine(f *spineFrame, fragRoot bool, fi, idx uint64) (plan.Value, error) {
 	var pre []plan.Value
 	isLaw := f.headIdx == 0
-	if !isLaw && d.prefix != nil {
-		pre, isLaw = d.prefix[int(f.headIdx)]
+	if !isLaw {
+		pre, isLaw = d.prefix[f.headIdx]
 	}
 	if !isLaw {
 		return d.newApp(f.head, f.args), nil
@@ -414,11 +353,11 @@ func (d *decoder) bodySpine(f *spineFrame, fragRoot bool, fi uint64) (plan.Value
 			return nil, corruptf("fragment %d: law marker h0 with %d arguments, need at least 3", fi, len(args))
 		}
 		if d.prefix == nil {
-			d.prefix = make(map[int][]plan.Value)
+			d.prefix = make(map[uint64][]plan.Value)
 		}
 		// Placeholder in the table; bodySpine and the leaf check
 		// consult prefix before using it.
-		d.prefix[len(d.table)] = args
+		d.prefix[idx] = args
 		return nil, nil
 	}
 	name, ok1 := args[0].(plan.Nat)
@@ -431,18 +370,4 @@ func (d *decoder) bodySpine(f *spineFrame, fragRoot bool, fi uint64) (plan.Value
 		law = d.newApp(law, args[3:])
 	}
 	return law, nil
-}
-
-// peekBits returns the bits of data from bit pos on, least significant
-// first; at least 57 of them are valid (zeros past the end of the data).
-func peekBits(data []byte, pos uint64) uint64 {
-	i := pos >> 3
-	if i+8 <= uint64(len(data)) {
-		return binary.LittleEndian.Uint64(data[i:]) >> (pos & 7)
-	}
-	var w uint64
-	for k := uint64(0); i+k < uint64(len(data)); k++ {
-		w |= uint64(data[i+k]) << (8 * k)
-	}
-	return w >> (pos & 7)
 }

@@ -2,7 +2,6 @@ package seed
 
 import (
 	"errors"
-	"math/bits"
 	"runtime"
 	"slices"
 	"sync/atomic"
@@ -57,10 +56,6 @@ import (
 //     many it has set (splitCtl.pub) and worker 1 waits for the ones it
 //     needs, which worker 0 makes long before it reaches M.
 
-// batchSize is how many leaves readBatch reads before build looks their
-// table entries up.
-const batchSize = 128
-
 // Parallel decoding thresholds: the tree section must have at least
 // parallelMinBytes, and worker 1 takes the trees from about splitFraction
 // of it on. Worker 1 reads the bits before M without decoding them, which
@@ -81,162 +76,9 @@ type plainFrame struct {
 	n    int
 }
 
-// plainDecoder holds what the workers share and never modify.
-type plainDecoder struct {
-	data     []byte
-	end      uint64 // bits in data
-	start    uint64 // first bit of the first fragment
-	L        uint64 // table entries before the fragments
-	numFrags uint64
-	w0       uint64 // index width of fragment 0
-
-	// The word nats have no table entries: entry wordLo+i is
-	// boxes.Value(i), and entry i >= wordLo+boxes.Len() is
-	// table[i-boxes.Len()].
-	wordLo uint64
-	boxes  *plan.WordBoxes
-	gap    uint64 // boxes.Len()
-}
-
-// cursor is a position in the fragments: bit pos, fragment fi, of which
-// trees trees are still to start; implicit is 1 before the fragment's first
-// leaf (the root spine's head has one argument more than its run says).
-type cursor struct {
-	pos, fi, trees, implicit uint64
-	fragStart                uint64
-}
-
-func (p *plainDecoder) at(pos, fi uint64) cursor {
-	return cursor{pos: pos, fi: fi, trees: 1, implicit: 1, fragStart: pos}
-}
-
-// readBatch reads up to batchSize leaves of fragment c.fi into ks (run
-// lengths) and idxs (indices), checking them, and advances c. It stops
-// early at the end of the fragment (c.trees = 0) and, except before a
-// fragment's first leaf, at the first leaf at or after bit stop.
-func (p *plainDecoder) readBatch(c *cursor, stop uint64, ks, idxs *[batchSize]uint64) (int, error) {
-	data, end := p.data, p.end
-	limit := p.L + c.fi
-	W := bitwidth(limit - 1)
-	if W > 56 {
-		return 0, corruptf("fragment %d: table of %d entries is too large", c.fi, limit)
-	}
-	w64 := uint64(W)
-	mask := uint64(1)<<W - 1
-	pos, trees, implicit := c.pos, c.trees, c.implicit
-	n := 0
-	for ; n < batchSize && trees > 0; n++ {
-		if pos >= stop && implicit == 0 {
-			break
-		}
-		k := implicit
-		implicit = 0
-		var idx uint64
-		w := peekBits(data, pos)
-		if run := uint64(bits.TrailingZeros64(^w)); run+w64 < 57 {
-			// Common case: the run, its 0 and the index are in w.
-			k += run
-			idx = w >> (run + 1) & mask
-			pos += run + 1 + w64
-		} else {
-			for {
-				run := uint64(bits.TrailingZeros64(^w))
-				if run < 57 {
-					k += run
-					pos += run + 1
-					break
-				}
-				k += 57
-				pos += 57
-				if pos > end {
-					break
-				}
-				w = peekBits(data, pos)
-			}
-			idx = peekBits(data, pos) & mask
-			pos += w64
-		}
-		if pos > end {
-			return 0, corruptf("fragment %d (starting at bit %d) runs past the end of the data (%d bytes)", c.fi, c.fragStart, len(data))
-		}
-		if idx >= limit {
-			return 0, corruptf("fragment %d at bit %d: index %d, but only %d table entries", c.fi, pos-w64, idx, limit)
-		}
-		// This leaf is the first of one tree; its spine adds k trees.
-		// Each tree needs a leaf (W+1 bits) or more: check before
-		// anything is allocated for them.
-		trees += k - 1
-		if k != 0 && (trees-1)*(w64+1) > end-pos { // no overflow: trees < 2*end, w64 < 57
-			return 0, corruptf("fragment %d at bit %d: %d more leaves needed than the data can hold", c.fi, pos, trees-1)
-		}
-		ks[n], idxs[n] = k, idx
-	}
-	c.pos, c.trees, c.implicit = pos, trees, implicit
-	return n, nil
-}
-
-// skip advances c, without decoding or checking the leaves, to the first
-// leaf at or after bit stop that is not the first of its fragment, and
-// reports whether there is one. It stops and returns false at the end of
-// the data or at a leaf that readBatch would reject for its position. It
-// reads bits only; the leaves it passes are checked when they are decoded.
-func (p *plainDecoder) skip(c *cursor, stop uint64) bool {
-	data, end := p.data, p.end
-	for c.fi < p.numFrags {
-		W := bitwidth(p.L + c.fi - 1)
-		if W > 56 {
-			return false
-		}
-		w64 := uint64(W)
-		pos, trees, implicit := c.pos, c.trees, c.implicit
-		for trees > 0 {
-			if pos >= stop && implicit == 0 {
-				c.pos, c.trees, c.implicit = pos, trees, implicit
-				return true
-			}
-			w := peekBits(data, pos)
-			if run := uint64(bits.TrailingZeros64(^w)); run+w64 < 57 {
-				trees += run + implicit - 1
-				pos += run + 1 + w64
-			} else {
-				k := implicit
-				for {
-					run := uint64(bits.TrailingZeros64(^w))
-					if run < 57 {
-						k += run
-						pos += run + 1
-						break
-					}
-					k += 57
-					pos += 57
-					if pos > end {
-						return false
-					}
-					w = peekBits(data, pos)
-				}
-				trees += k - 1
-				pos += w64
-			}
-			implicit = 0
-			if pos > end {
-				return false
-			}
-		}
-		c.pos = pos
-		c.next()
-	}
-	return false
-}
-
-// next moves c to the start of the fragment after a finished one.
-func (c *cursor) next() {
-	c.fi++
-	c.trees, c.implicit, c.fragStart = 1, 1, c.pos
-}
-
 // plainBuilder is one worker's state.
 type plainBuilder struct {
-	p     *plainDecoder
+	p     *treeReader
 	table []plan.Value
 	stack []plainFrame
 
@@ -284,17 +126,8 @@ func (b *plainBuilder) build(n int, fi uint64) error {
 	// which is costly while the garbage collector runs.
 	var vals [batchSize]plan.Value
 	table := b.table
-	lo, boxes, nw := b.p.wordLo, *b.p.boxes, b.p.gap
 	for j := range n {
-		idx := idxs[j]
-		if w := idx - lo; w < nw {
-			vals[j] = boxes.Value(int(w))
-		} else {
-			if idx >= lo {
-				idx -= nw
-			}
-			vals[j] = table[idx]
-		}
+		vals[j] = b.p.entry(table, idxs[j])
 	}
 	stack, argsFree, appsFree := b.stack, b.argsFree, b.appsFree
 	for j := range n {
@@ -401,27 +234,16 @@ func (b *plainBuilder) run(c *cursor, stop uint64) error {
 
 // fragmentsPlain is fragments for the conventions that need no spine
 // rewriting (all but Body).
-func (d *decoder) fragmentsPlain(pos, L, numFrags uint64) error {
-	p := &plainDecoder{
-		data:     d.data,
-		end:      uint64(len(d.data)) * 8,
-		start:    pos,
-		L:        L,
-		numFrags: numFrags,
-		w0:       uint64(bitwidth(L - 1)),
-		wordLo:   d.wordLo,
-		boxes:    &d.boxes,
-		gap:      uint64(len(d.wordData) / 8),
+func (d *decoder) fragmentsPlain(r *treeReader) error {
+	treeBytes := (r.end - r.start) / 8
+	if treeBytes >= d.parallelMin && r.numFrags <= treeBytes/4+16 && (runtime.GOMAXPROCS(0) > 1 || d.parallelMin == 0) {
+		return d.fragmentsParallel(r)
 	}
-	treeBytes := (p.end - pos) / 8
-	if treeBytes >= d.parallelMin && numFrags <= treeBytes/4+16 && (runtime.GOMAXPROCS(0) > 1 || d.parallelMin == 0) {
-		return d.fragmentsParallel(p)
-	}
-	d.boxWordsLazily()
-	b := &plainBuilder{p: p, table: d.table, stack: make([]plainFrame, 0, 64)}
-	b.sizeSlabs(p.end-pos, uint64(len(d.data)))
-	c := p.at(pos, 0)
-	if err := b.run(&c, p.end+1); err != nil {
+	d.boxWords()
+	b := &plainBuilder{p: r, table: d.table, stack: make([]plainFrame, 0, 64)}
+	b.sizeSlabs(r.end-r.start, uint64(len(d.data)))
+	c := r.at(r.start, 0)
+	if err := b.run(&c, r.end+1); err != nil {
 		return err
 	}
 	d.table = b.table
@@ -465,7 +287,7 @@ var parallelSplits atomic.Uint64
 var errWorkerStopped = errors.New("seed: decoding stopped")
 
 // fragmentsParallel decodes on two workers (see the top of this file).
-func (d *decoder) fragmentsParallel(p *plainDecoder) error {
+func (d *decoder) fragmentsParallel(p *treeReader) error {
 	region := p.end - p.start
 	chunk := region/reserveChunks + 1
 	target := p.start + region/splitDen*splitNum
@@ -493,7 +315,7 @@ func (d *decoder) fragmentsParallel(p *plainDecoder) error {
 	}()
 	// Worker 1 reads bits while worker 0 boxes the word nats.
 	w0.allocFirst()
-	d.boxWordsLazily()
+	d.boxWords()
 	close(boxed)
 	if d.awaitSplit {
 		<-ctl.decided
