@@ -46,44 +46,21 @@ func Export(src Source, root cid.Cid, w io.Writer) error {
 	if _, err := bw.Write(hdr); err != nil {
 		return err
 	}
-	// Post-order walk, as in BuildTorrent.
-	type frame struct {
-		d        plan.Digest
-		children []plan.Digest
-		next     int
-	}
-	visited := map[plan.Digest]bool{rd: true}
-	var stack []frame
-	push := func(d plan.Digest) error {
+	// Post-order, as in BuildTorrent. The body is read again when it is
+	// written rather than kept on the walk's stack: a chunked body is
+	// assembled in memory, and keeping one per level of the DAG would
+	// hold a whole path of large bodies at once.
+	err = postOrder(rd, func(d plan.Digest) ([]plan.Digest, struct{}, error) {
 		body, err := src.Body(d)
 		if err != nil {
-			return fmt.Errorf("pin %s: %w", merkle.CIDOf(d), err)
+			return nil, struct{}{}, fmt.Errorf("pin %s: %w", merkle.CIDOf(d), err)
 		}
 		kids, err := merkle.ChildDigests(body)
 		if err != nil {
-			return fmt.Errorf("pin %s: %w", merkle.CIDOf(d), err)
+			return nil, struct{}{}, fmt.Errorf("pin %s: %w", merkle.CIDOf(d), err)
 		}
-		stack = append(stack, frame{d: d, children: kids})
-		return nil
-	}
-	if err := push(rd); err != nil {
-		return err
-	}
-	for len(stack) > 0 {
-		f := &stack[len(stack)-1]
-		if f.next < len(f.children) {
-			c := f.children[f.next]
-			f.next++
-			if !visited[c] {
-				visited[c] = true
-				if err := push(c); err != nil {
-					return err
-				}
-			}
-			continue
-		}
-		d := f.d
-		stack = stack[:len(stack)-1]
+		return kids, struct{}{}, nil
+	}, func(d plan.Digest, _ struct{}) error {
 		body, err := src.Body(d)
 		if err != nil {
 			return fmt.Errorf("pin %s: %w", merkle.CIDOf(d), err)
@@ -95,9 +72,11 @@ func Export(src Source, root cid.Cid, w io.Writer) error {
 		if _, err := bw.Write(cb); err != nil {
 			return err
 		}
-		if _, err := bw.Write(body); err != nil {
-			return err
-		}
+		_, err = bw.Write(body)
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	return bw.Flush()
 }

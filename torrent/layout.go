@@ -185,23 +185,18 @@ func BuildTorrent(src Source, root cid.Cid) (*Layout, error) {
 		return nil, err
 	}
 	l := &Layout{Root: root, root: rd, index: map[plan.Digest]int{}}
-	// Post-order walk with an explicit stack.
-	type frame struct {
-		d        plan.Digest
-		children []plan.Digest
-		next     int
-		pages    []PageRef
-		size     int64
+	// Post-order walk: a pin's bytes follow its children's.
+	type pinInfo struct {
+		pages []PageRef
+		size  int64
 	}
-	visited := map[plan.Digest]bool{rd: true}
-	var stack []frame
-	push := func(d plan.Digest) error {
+	err = postOrder(rd, func(d plan.Digest) ([]plan.Digest, pinInfo, error) {
 		if !src.Has(d) {
-			return fmt.Errorf("%w: pin %s (in the DAG of %s)", ErrNotFound, merkle.CIDOf(d), root)
+			return nil, pinInfo{}, fmt.Errorf("%w: pin %s (in the DAG of %s)", ErrNotFound, merkle.CIDOf(d), root)
 		}
 		pages, chunked, err := src.Pages(d)
 		if err != nil {
-			return fmt.Errorf("pin %s: %w", merkle.CIDOf(d), err)
+			return nil, pinInfo{}, fmt.Errorf("pin %s: %w", merkle.CIDOf(d), err)
 		}
 		var header []byte
 		var size int64
@@ -215,40 +210,26 @@ func BuildTorrent(src Source, root cid.Cid) (*Layout, error) {
 			size = int64(len(header))
 		}
 		if err != nil {
-			return fmt.Errorf("pin %s: %w", merkle.CIDOf(d), err)
+			return nil, pinInfo{}, fmt.Errorf("pin %s: %w", merkle.CIDOf(d), err)
 		}
 		children, err := merkle.ChildDigests(header)
 		if err != nil {
-			return fmt.Errorf("pin %s: %w", merkle.CIDOf(d), err)
+			return nil, pinInfo{}, fmt.Errorf("pin %s: %w", merkle.CIDOf(d), err)
 		}
 		if !chunked {
 			pages = nil
 		}
-		stack = append(stack, frame{d: d, children: children, pages: pages, size: size})
-		return nil
-	}
-	if err := push(rd); err != nil {
-		return nil, err
-	}
-	for len(stack) > 0 {
-		f := &stack[len(stack)-1]
-		if f.next < len(f.children) {
-			c := f.children[f.next]
-			f.next++
-			if !visited[c] {
-				visited[c] = true
-				if err := push(c); err != nil {
-					return nil, err
-				}
-			}
-			continue
-		}
-		e := pinEntry{d: f.d, off: l.total, size: f.size, pages: f.pages}
+		return children, pinInfo{pages, size}, nil
+	}, func(d plan.Digest, p pinInfo) error {
+		e := pinEntry{d: d, off: l.total, size: p.size, pages: p.pages}
 		e.pageOff = pageOffsets(e.pages)
-		l.index[f.d] = len(l.pins)
+		l.index[d] = len(l.pins)
 		l.pins = append(l.pins, e)
-		l.total += f.size
-		stack = stack[:len(stack)-1]
+		l.total += p.size
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if err := l.hashStream(src); err != nil {
 		return nil, err
