@@ -59,20 +59,27 @@ func (b *Batch) Has(d plan.Digest) bool {
 	return b.s.Has(d)
 }
 
+// usable returns why nothing can be added to b, or nil.
+func (b *Batch) usable() error {
+	switch {
+	case b.done:
+		return ErrBatchDone
+	case b.s.opts.ReadOnly:
+		return ErrReadOnly
+	case b.s.closed.Load():
+		return ErrClosed
+	}
+	return nil
+}
+
 // PutBody adds the canonical body with digest d (the caller computed d,
 // normally through merkle; Verify would catch a wrong one). It is a no-op
 // if d is stored or already in the batch. Bodies over LargeThreshold are
 // split into pages by Commit (chunking, hashing on every CPU and writing in
 // one pipeline). body is not copied: do not modify it before Commit.
 func (b *Batch) PutBody(d plan.Digest, body []byte) error {
-	if b.done {
-		return ErrBatchDone
-	}
-	if b.s.opts.ReadOnly {
-		return ErrReadOnly
-	}
-	if b.s.closed.Load() {
-		return ErrClosed
+	if err := b.usable(); err != nil {
+		return err
 	}
 	b.offered += uint64(len(body))
 	if b.Has(d) {
@@ -105,14 +112,8 @@ func (b *Batch) PutBody(d plan.Digest, body []byte) error {
 // reachable from the refs lists it. page is not copied: do not modify it
 // before Commit.
 func (b *Batch) PutPage(d plan.Digest, page []byte) error {
-	if b.done {
-		return ErrBatchDone
-	}
-	if b.s.opts.ReadOnly {
-		return ErrReadOnly
-	}
-	if b.s.closed.Load() {
-		return ErrClosed
+	if err := b.usable(); err != nil {
+		return err
 	}
 	if len(page) == 0 || len(page) > PageMax {
 		return fmt.Errorf("%w: page %s is %d bytes (1 to %d)", ErrPageSize, merkle.PageCIDOf(d), len(page), PageMax)
