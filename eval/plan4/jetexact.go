@@ -58,16 +58,12 @@ func loadExactJets() {
 // exactJet returns the exact-law jet for a law with this name and arity
 // whose body (computed only if the name and arity match) is the law's.
 func exactJet(name, arity plan.Nat, body func() plan.Value) jetID {
-	n, ok := name.Uint64()
-	if !ok {
-		return jNone
-	}
-	a, ok := arity.Uint64()
+	k, ok := jetKeyOf(name, arity)
 	if !ok {
 		return jNone
 	}
 	exactJets.once.Do(loadExactJets)
-	e, ok := exactJets.byKey[jetKey{n, a}]
+	e, ok := exactJets.byKey[k]
 	if !ok || !plan.Equal(body(), e.body) {
 		return jNone
 	}

@@ -57,15 +57,19 @@ var jetTable = func() map[jetKey]jetID {
 }()
 
 func jetFor(name, arity plan.Nat) jetID {
-	n, ok := name.Uint64()
+	k, ok := jetKeyOf(name, arity)
 	if !ok {
 		return jNone
 	}
-	a, ok := arity.Uint64()
-	if !ok {
-		return jNone
-	}
-	return jetTable[jetKey{n, a}]
+	return jetTable[k]
+}
+
+// jetKeyOf returns the key of a law with this name and arity; false if
+// either is too large for any jet.
+func jetKeyOf(name, arity plan.Nat) (jetKey, bool) {
+	n, ok1 := name.Uint64()
+	a, ok2 := arity.Uint64()
+	return jetKey{n, a}, ok1 && ok2
 }
 
 // jetForLaw is the jet of a pin made around the law node li (body
