@@ -40,7 +40,13 @@ func init() {
 // AddEvalFlags declares --evaluator, --steps and --no-jets.
 func AddEvalFlags(fs *pflag.FlagSet) {
 	fs.String("evaluator", eval.DefaultName, "evaluator: "+strings.Join(eval.Names(), ", "))
-	fs.Int64("steps", 0, "step budget (0: unlimited)")
+	AddBudgetFlags(fs)
+}
+
+// AddBudgetFlags adds --steps and --no-jets (resume takes these without
+// --evaluator: a suspended computation names its own).
+func AddBudgetFlags(fs *pflag.FlagSet) {
+	fs.Int64("steps", 0, "step budget for this run (0: unlimited)")
 	fs.Bool("no-jets", false, "run every law's own body (no native jets)")
 }
 

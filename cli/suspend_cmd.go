@@ -33,8 +33,7 @@ func init() {
 		Usage: "resume CID [--steps N] [--no-jets] [--suspend] [--stats]",
 		Short: "continue a suspended computation (eval --suspend) to normal form; " + suspendHelp,
 		Flags: func(fs *pflag.FlagSet) {
-			fs.Int64("steps", 0, "step budget for this run (0: unlimited)")
-			fs.Bool("no-jets", false, "run every law's own body (no native jets)")
+			AddBudgetFlags(fs)
 			fs.Bool("suspend", false, "suspend again instead of failing when --steps or Ctrl-C stops it (exit 3)")
 			fs.Bool("stats", false, "print evaluation statistics to stderr")
 			AddPrintFlags(fs)
