@@ -95,45 +95,11 @@ func TestLoopsAgainstReference(t *testing.T) {
 	g := gen{rand.New(rand.NewSource(5))}
 	agree, both := 0, 0
 	for i := 0; i < 1200; i++ {
-		v := g.loopProgram()
-		ref := &refEval{fuel: 20000}
-		rn, rerr := ref.normalize(ref.conv(v))
-		if errors.Is(rerr, errRes) {
-			continue
-		}
-		opts := eval.Options{NoJets: i%2 == 0, Steps: 200000}
-		got, err := pallas.Evaluator{}.Eval(context.Background(), v, opts)
-		if errors.Is(err, eval.ErrBudget) {
-			continue
-		}
-		if rerr != nil {
-			if err == nil {
-				t.Fatalf("%s: reference fails (%v), pallas gives %s", plan.String(v), rerr, plan.String(got.Value))
-			}
+		switch checkAgainstRef(t, g, g.loopProgram(), eval.Options{NoJets: i%2 == 0, Steps: 200000}) {
+		case refAgreed:
+			agree++
+		case refBothFailed:
 			both++
-			continue
-		}
-		want := ref.read(rn)
-		if err != nil {
-			t.Fatalf("%s: reference gives %s, pallas fails: %v", plan.String(v), plan.String(want), err)
-		}
-		if !plan.Equal(got.Value, want) {
-			t.Fatalf("%s: reference gives %s, pallas %s", plan.String(v), plan.String(want), plan.String(got.Value))
-		}
-		agree++
-		if s := got.Stats.Steps; s > 1 {
-			k := 1 + g.rng.Int63n(s-1)
-			stopOpts := opts
-			stopOpts.Steps = k
-			_, err := pallas.Evaluator{}.Eval(context.Background(), v, stopOpts)
-			var se *eval.StoppedError
-			if !errors.As(err, &se) {
-				t.Fatalf("%s: stop at %d: %v", plan.String(v), k, err)
-			}
-			r2, err := pallas.Evaluator{}.Eval(context.Background(), se.Residual, opts)
-			if err != nil || !plan.Equal(r2.Value, want) {
-				t.Fatalf("%s: stopped at %d, resumed to %v %v, want %s\nresidual %s", plan.String(v), k, val(r2), err, plan.String(want), plan.String(se.Residual))
-			}
 		}
 	}
 	t.Logf("%d loops agreed on a value, %d both failed", agree, both)

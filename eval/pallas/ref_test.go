@@ -419,47 +419,67 @@ func TestAgainstReference(t *testing.T) {
 	g := gen{rand.New(rand.NewSource(11))}
 	agree, both := 0, 0
 	for i := 0; i < 20000; i++ {
-		v := g.expr(3 + i%3)
-		ref := &refEval{fuel: 20000}
-		rn, rerr := ref.normalize(ref.conv(v))
-		if errors.Is(rerr, errRes) {
-			continue
-		}
-		got, err := pallas.Evaluator{}.Eval(context.Background(), v, eval.Options{NoJets: true, Steps: 100000})
-		if errors.Is(err, eval.ErrBudget) {
-			continue
-		}
-		if rerr != nil {
-			if err == nil {
-				t.Fatalf("%s: reference fails (%v), pallas gives %s", plan.String(v), rerr, plan.String(got.Value))
-			}
+		switch checkAgainstRef(t, g, g.expr(3+i%3), eval.Options{NoJets: true, Steps: 100000}) {
+		case refAgreed:
+			agree++
+		case refBothFailed:
 			both++
-			continue
-		}
-		want := ref.read(rn)
-		if err != nil {
-			t.Fatalf("%s: reference gives %s, pallas fails: %v", plan.String(v), plan.String(want), err)
-		}
-		if !plan.Equal(got.Value, want) {
-			t.Fatalf("%s: reference gives %s, pallas %s", plan.String(v), plan.String(want), plan.String(got.Value))
-		}
-		agree++
-		// Resume from a random stop.
-		if s := got.Stats.Steps; s > 1 {
-			k := 1 + g.rng.Int63n(s-1)
-			_, err := pallas.Evaluator{}.Eval(context.Background(), v, eval.Options{NoJets: true, Steps: k})
-			var se *eval.StoppedError
-			if !errors.As(err, &se) {
-				t.Fatalf("%s: stop at %d: %v", plan.String(v), k, err)
-			}
-			r2, err := pallas.Evaluator{}.Eval(context.Background(), se.Residual, eval.Options{NoJets: true, Steps: 100000})
-			if err != nil || !plan.Equal(r2.Value, want) {
-				t.Fatalf("%s: stopped at %d, resumed to %v %v, want %s\nresidual %s", plan.String(v), k, val(r2), err, plan.String(want), plan.String(se.Residual))
-			}
 		}
 	}
 	t.Logf("%d programs agreed on a value, %d both failed", agree, both)
 	if agree < 500 {
 		t.Fatalf("only %d programs had a value; the generator needs tuning", agree)
 	}
+}
+
+// The outcomes of checkAgainstRef.
+const (
+	refSkipped    = iota // the reference model ran out of fuel, or pallas of steps
+	refBothFailed        // both failed
+	refAgreed            // both gave the same value
+)
+
+// checkAgainstRef evaluates v with the reference model and with pallas
+// under opts, and fails t unless they have the same outcome. When they
+// agree on a value, it also stops pallas at a random step and checks that
+// resuming from the residual gives that value.
+func checkAgainstRef(t *testing.T, g gen, v plan.Value, opts eval.Options) int {
+	t.Helper()
+	ref := &refEval{fuel: 20000}
+	rn, rerr := ref.normalize(ref.conv(v))
+	if errors.Is(rerr, errRes) {
+		return refSkipped
+	}
+	got, err := pallas.Evaluator{}.Eval(context.Background(), v, opts)
+	if errors.Is(err, eval.ErrBudget) {
+		return refSkipped
+	}
+	if rerr != nil {
+		if err == nil {
+			t.Fatalf("%s: reference fails (%v), pallas gives %s", plan.String(v), rerr, plan.String(got.Value))
+		}
+		return refBothFailed
+	}
+	want := ref.read(rn)
+	if err != nil {
+		t.Fatalf("%s: reference gives %s, pallas fails: %v", plan.String(v), plan.String(want), err)
+	}
+	if !plan.Equal(got.Value, want) {
+		t.Fatalf("%s: reference gives %s, pallas %s", plan.String(v), plan.String(want), plan.String(got.Value))
+	}
+	if s := got.Stats.Steps; s > 1 {
+		k := 1 + g.rng.Int63n(s-1)
+		stopOpts := opts
+		stopOpts.Steps = k
+		_, err := pallas.Evaluator{}.Eval(context.Background(), v, stopOpts)
+		var se *eval.StoppedError
+		if !errors.As(err, &se) {
+			t.Fatalf("%s: stop at %d: %v", plan.String(v), k, err)
+		}
+		r2, err := pallas.Evaluator{}.Eval(context.Background(), se.Residual, opts)
+		if err != nil || !plan.Equal(r2.Value, want) {
+			t.Fatalf("%s: stopped at %d, resumed to %v %v, want %s\nresidual %s", plan.String(v), k, val(r2), err, plan.String(want), plan.String(se.Residual))
+		}
+	}
+	return refAgreed
 }
