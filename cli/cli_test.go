@@ -20,6 +20,12 @@ const vectors = "../../shared/vectors"
 // stdout, stderr and the exit code.
 func pstore(t *testing.T, dir string, stdin string, args ...string) (string, string, int) {
 	t.Helper()
+	return pstoreCtx(t, context.Background(), dir, stdin, args...)
+}
+
+// pstoreCtx is pstore with a context (to cancel a command, as Ctrl-C does).
+func pstoreCtx(t *testing.T, ctx context.Context, dir string, stdin string, args ...string) (string, string, int) {
+	t.Helper()
 	var out, errb bytes.Buffer
 	env := func(k string) string {
 		switch k {
@@ -30,7 +36,7 @@ func pstore(t *testing.T, dir string, stdin string, args ...string) (string, str
 		}
 		return ""
 	}
-	code := Main(context.Background(), args, strings.NewReader(stdin), &out, &errb, env)
+	code := Main(ctx, args, strings.NewReader(stdin), &out, &errb, env)
 	return out.String(), errb.String(), code
 }
 

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -81,21 +80,11 @@ func TestEvalSuspendInterrupt(t *testing.T) {
 	mul := "@" + filepath.Join(vectors, "pallas", "mul.seed")
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
-	var out, errb bytes.Buffer
-	env := func(k string) string {
-		switch k {
-		case "PSTORE_DIR":
-			return dir
-		case "PSTORE_NOSYNC":
-			return "1"
-		}
-		return ""
+	out, errs, code := pstoreCtx(t, ctx, dir, "", "eval", "--suspend", "--no-jets", "("+mul+" 2000 3000)")
+	if code != ExitSuspended || !strings.Contains(errs, "interrupted") {
+		t.Fatalf("exit %d, %q", code, errs)
 	}
-	code := Main(ctx, []string{"eval", "--suspend", "--no-jets", "(" + mul + " 2000 3000)"}, strings.NewReader(""), &out, &errb, env)
-	if code != ExitSuspended || !strings.Contains(errb.String(), "interrupted") {
-		t.Fatalf("exit %d, %q", code, errb.String())
-	}
-	if got := mustRun(t, dir, "", "resume", strings.TrimSpace(out.String())); got != "6000000\n" {
+	if got := mustRun(t, dir, "", "resume", strings.TrimSpace(out)); got != "6000000\n" {
 		t.Fatalf("resume: %q", got)
 	}
 }
