@@ -55,14 +55,7 @@ func benchPutLargeBody(b *testing.B, noSync bool) {
 	}
 	_, d, body := largeFixture(b)
 	b.SetBytes(int64(len(body)))
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		dir := b.TempDir()
-		s, err := Open(dir, Options{Create: true, NoSync: noSync})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
+	eachFreshStore(b, Options{Create: true, NoSync: noSync}, func(s *Store) {
 		bt := s.NewBatch()
 		if err := bt.PutBody(d, body); err != nil {
 			b.Fatal(err)
@@ -70,6 +63,21 @@ func benchPutLargeBody(b *testing.B, noSync bool) {
 		if err := bt.Commit(); err != nil {
 			b.Fatal(err)
 		}
+	})
+}
+
+// eachFreshStore runs put b.N times, each on a new store; opening and
+// closing the store and removing its files are not timed.
+func eachFreshStore(b *testing.B, opts Options, put func(s *Store)) {
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		dir := b.TempDir()
+		s, err := Open(dir, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		put(s)
 		b.StopTimer()
 		s.Close()
 		os.RemoveAll(dir)
@@ -86,22 +94,11 @@ func BenchmarkPutLargePin(b *testing.B) {
 	p, _, body := largeFixture(b)
 	nat := p.MustItem()
 	b.SetBytes(int64(len(body)))
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		dir := b.TempDir()
-		s, err := Open(dir, Options{Create: true})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
+	eachFreshStore(b, Options{Create: true}, func(s *Store) {
 		if _, err := s.PutPin(plan.P(nat)); err != nil {
 			b.Fatal(err)
 		}
-		b.StopTimer()
-		s.Close()
-		os.RemoveAll(dir)
-		b.StartTimer()
-	}
+	})
 }
 
 // BenchmarkGetLargeZeroCopy: Get of the large pin from a fresh read-only
@@ -241,14 +238,7 @@ func BenchmarkSmallPinsBatch(b *testing.B) {
 	for i := range pins {
 		pins[i] = plan.A(plan.N(uint64(i)), plan.NatFromBytes(append(buf[i:i+80:i+80], 1)))
 	}
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		dir := b.TempDir()
-		s, err := Open(dir, Options{Create: true})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
+	eachFreshStore(b, Options{Create: true}, func(s *Store) {
 		bt := s.NewBatch()
 		for _, v := range pins {
 			if _, err := bt.PutPin(plan.P(v)); err != nil {
@@ -258,10 +248,7 @@ func BenchmarkSmallPinsBatch(b *testing.B) {
 		if err := bt.Commit(); err != nil {
 			b.Fatal(err)
 		}
-		b.StopTimer()
-		s.Close()
-		b.StartTimer()
-	}
+	})
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "pins/s")
 }
 
@@ -276,14 +263,7 @@ func BenchmarkSmallBodiesBatch(b *testing.B) {
 		bodies[i] = randBytes(r, 100)
 		ds[i] = merkle.HashBytes(bodies[i])
 	}
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		dir := b.TempDir()
-		s, err := Open(dir, Options{Create: true})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
+	eachFreshStore(b, Options{Create: true}, func(s *Store) {
 		bt := s.NewBatch()
 		for j := range bodies {
 			if err := bt.PutBody(ds[j], bodies[j]); err != nil {
@@ -293,9 +273,6 @@ func BenchmarkSmallBodiesBatch(b *testing.B) {
 		if err := bt.Commit(); err != nil {
 			b.Fatal(err)
 		}
-		b.StopTimer()
-		s.Close()
-		b.StartTimer()
-	}
+	})
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "pins/s")
 }
