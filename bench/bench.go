@@ -112,6 +112,20 @@ func (r *runner) dir(name string) (string, error) {
 	return d, os.MkdirAll(filepath.Dir(d), 0o755)
 }
 
+// open opens sys in a fresh directory of the current suite, and returns
+// the directory too.
+func (r *runner) open(sys System) (string, PinStore, error) {
+	dir, err := r.dir(sys.Name)
+	if err != nil {
+		return "", nil, err
+	}
+	st, err := sys.Open(dir)
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: %w", sys.Name, err)
+	}
+	return dir, st, nil
+}
+
 // figure starts a figure of the current suite.
 func (r *runner) figure(f *Figure) *Figure {
 	f.Suite = r.suite

@@ -71,13 +71,9 @@ func runLoad(r *runner) error {
 			if err := r.canceled(); err != nil {
 				return err
 			}
-			dir, err := r.dir(sys.Name)
+			dir, st, err := r.open(sys)
 			if err != nil {
 				return err
-			}
-			st, err := sys.Open(dir)
-			if err != nil {
-				return fmt.Errorf("%s: %w", sys.Name, err)
 			}
 			if (sys.Name == "fullsnap" || sys.Name == "flatfs") && total > fullSnapMax {
 				st.Close()

@@ -57,13 +57,9 @@ func runSnapshot(r *runner) error {
 				size.Notes = append(size.Notes, note)
 				continue
 			}
-			dir, err := r.dir(sys.Name)
+			dir, st, err := r.open(sys)
 			if err != nil {
 				return err
-			}
-			st, err := sys.Open(dir)
-			if err != nil {
-				return fmt.Errorf("%s: %w", sys.Name, err)
 			}
 			t0 := time.Now()
 			if _, err := SaveState(st, base.root.pin); err != nil {
