@@ -192,38 +192,26 @@ func (m *machine) convert(n *node) {
 	nf := n.flags&fNF != 0
 	switch x := n.ext.(type) {
 	case *plan.Pin:
-		if o, ok := m.pinMemo[x]; ok {
+		if o, ok := memoized(&m.pinMemo, x, n); ok {
 			n.k, n.fun, n.ext, n.flags = kInd, o, nil, 0
 			return
 		}
-		if m.pinMemo == nil {
-			m.pinMemo = map[*plan.Pin]*node{}
-		}
-		m.pinMemo[x] = n
 		n.k, n.flags, n.ext = kPin, fWHNF|fNF, &pinInfo{src: x}
 	case *plan.Law:
-		if o, ok := m.lawMemo[x]; ok {
+		if o, ok := memoized(&m.lawMemo, x, n); ok {
 			n.k, n.fun, n.ext, n.flags = kInd, o, nil, 0
 			return
 		}
-		if m.lawMemo == nil {
-			m.lawMemo = map[*plan.Law]*node{}
-		}
-		m.lawMemo[x] = n
 		li := &lawInfo{name: x.Name, body: valNode(x.Body, true), src: x}
 		li.setArity(x.Arity)
 		n.k, n.flags, n.ext = kLaw, fWHNF|fNF, li
 	case *plan.App:
 		if !nf {
 			// The same input thunk twice is one thunk: share it.
-			if o, ok := m.appMemo[x]; ok {
+			if o, ok := memoized(&m.appMemo, x, n); ok {
 				n.k, n.fun, n.ext, n.flags = kInd, o, nil, 0
 				return
 			}
-			if m.appMemo == nil {
-				m.appMemo = map[*plan.App]*node{}
-			}
-			m.appMemo[x] = n
 		}
 		n.k = kApp
 		n.fun = valNode(x.Fun, nf)
@@ -299,4 +287,17 @@ func (m *machine) pairSpine(n *node, buf []*node) (*node, []*node) {
 		copy(buf[end:], c.args)
 	}
 	return h, buf
+}
+
+// memoized returns the node already made for the input value x, or else
+// records n as x's node (making the map on first use) and returns false.
+func memoized[K comparable](memo *map[K]*node, x K, n *node) (*node, bool) {
+	if o, ok := (*memo)[x]; ok {
+		return o, true
+	}
+	if *memo == nil {
+		*memo = map[K]*node{}
+	}
+	(*memo)[x] = n
+	return nil, false
 }
