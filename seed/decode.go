@@ -67,8 +67,7 @@ type decoder struct {
 	boxes    plan.WordBoxes // the word nats, once boxed (boxWords)
 	wordData []byte
 
-	vals []plan.Value // Body: slab for argument slices
-	apps []plan.App   // Body: slab for app nodes
+	slabs slabs // Body: app nodes and argument lists
 }
 
 // spineFrame is an open spine of a Body seed: its head and the first n of
@@ -247,39 +246,6 @@ func (d *decoder) decode(holes []plan.Value) (plan.Value, error) {
 // boxWords boxes the word nats.
 func (d *decoder) boxWords() { d.boxes = plan.NewWordBoxes(d.wordData) }
 
-const slabSize = 1 << 14
-
-// chunk is the size of the next slab: small inputs get small slabs.
-func (d *decoder) chunk(min int) int {
-	n := len(d.data) / 2
-	if n > slabSize {
-		n = slabSize
-	}
-	if n < min {
-		n = min
-	}
-	return n
-}
-
-func (d *decoder) allocArgs(k int) []plan.Value {
-	if k > len(d.vals) {
-		d.vals = make([]plan.Value, d.chunk(k))
-	}
-	a := d.vals[:k:k]
-	d.vals = d.vals[k:]
-	return a
-}
-
-func (d *decoder) newApp(f plan.Value, args []plan.Value) *plan.App {
-	if len(d.apps) == 0 {
-		d.apps = make([]plan.App, d.chunk(1)/2+1)
-	}
-	a := &d.apps[0]
-	d.apps = d.apps[1:]
-	a.Fun, a.Args = f, args
-	return a
-}
-
 // fragmentsBody reads the fragments of a Body seed, rewriting law spines
 // (bodySpine).
 func (d *decoder) fragmentsBody(r *treeReader) error {
@@ -287,6 +253,7 @@ func (d *decoder) fragmentsBody(r *treeReader) error {
 		ks, idxs [batchSize]uint64
 		stack    []spineFrame
 	)
+	d.slabs.size(r.end-r.start, r.w0, uint64(len(d.data)))
 	c := r.at(r.start, 0)
 	for c.fi < r.numFrags {
 		n, err := r.readBatch(&c, r.end+1, &ks, &idxs)
@@ -296,7 +263,7 @@ func (d *decoder) fragmentsBody(r *treeReader) error {
 		for j := range n {
 			k, idx := ks[j], idxs[j]
 			if k != 0 {
-				stack = append(stack, spineFrame{head: r.entry(d.table, idx), headIdx: idx, args: d.allocArgs(int(k))})
+				stack = append(stack, spineFrame{head: r.entry(d.table, idx), headIdx: idx, args: d.slabs.newArgs(k)})
 				continue
 			}
 			// A leaf argument: deliver it to the innermost open
@@ -329,6 +296,13 @@ func (d *decoder) fragmentsBody(r *treeReader) error {
 		}
 	}
 	return nil
+}
+
+// newApp returns the app (f args...) from the slabs.
+func (d *decoder) newApp(f plan.Value, args []plan.Value) *plan.App {
+	a := d.slabs.newApp()
+	a.Fun, a.Args = f, args
+	return a
 }
 
 // bodySpine builds the value of a finished spine in a pstore body: a spine

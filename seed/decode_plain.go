@@ -23,16 +23,7 @@ import (
 // were two thirds of the decoding time).
 //
 // Memory. Each spine's app node and argument list are made when its head is
-// read and filled in place, from a few large slabs rather than many small
-// allocations: far fewer allocations, and far fewer garbage collections
-// during the decode (each of which would rescan the nodes decoded so far).
-// A leaf takes at least W_0+1 bits, so a stretch of s bits holds at most
-// s/(W_0+1) leaves, hence at most that many argument slots and app nodes.
-// The first slabs get that many (half for apps: a spine has one or more
-// arguments, and it is two in a balanced tree) up to a few bytes per byte of
-// input (firstSlab); later ones grow by a quarter of what was given so far,
-// so a hostile input cannot make the decoder reserve much more than it has
-// shown it needs.
+// read and filled in place, from large blocks (slabs).
 //
 // Two cores. A single fragment may hold almost all of the data (a tree
 // without sharing is one fragment), so the work is split inside fragments,
@@ -81,11 +72,7 @@ type plainBuilder struct {
 	p     *treeReader
 	table []plan.Value
 	stack []plainFrame
-
-	argsFree             []plan.Value
-	appsFree             []plan.App
-	argsGiven, appsGiven uint64
-	argsFirst, appsFirst uint64
+	slabs slabs
 
 	// Parallel decoding only.
 	ctl     *splitCtl
@@ -93,23 +80,6 @@ type plainBuilder struct {
 	known   uint64 // worker 1: table entries below this are ready
 
 	ks, idxs [batchSize]uint64
-}
-
-// sizeSlabs sets the first slab sizes for a worker that decodes a stretch
-// of bits bits, standing for share bytes of the input.
-func (b *plainBuilder) sizeSlabs(bits, share uint64) {
-	leafBound := bits / (b.p.w0 + 1)
-	b.argsFirst = min(leafBound, max(share/4, slabSize))
-	b.appsFirst = min(leafBound/2+1, max(share/8, slabSize))
-}
-
-// allocFirst allocates the first slabs now rather than when they are first
-// needed.
-func (b *plainBuilder) allocFirst() {
-	b.argsFree = make([]plan.Value, b.argsFirst)
-	b.argsGiven = b.argsFirst
-	b.appsFree = make([]plan.App, b.appsFirst)
-	b.appsGiven = b.appsFirst
 }
 
 // build looks the entries of the n leaves just read up and builds their
@@ -121,15 +91,15 @@ func (b *plainBuilder) build(n int, fi uint64) error {
 			return err
 		}
 	}
-	// vals, argsFree and appsFree are locals, not fields of b: b is on the
-	// heap, and every pointer stored there would pass a write barrier,
-	// which is costly while the garbage collector runs.
+	// vals, stack and sl are locals, not fields of b: b is on the heap,
+	// and every pointer stored there would pass a write barrier, which is
+	// costly while the garbage collector runs.
 	var vals [batchSize]plan.Value
 	table := b.table
 	for j := range n {
 		vals[j] = b.p.entry(table, idxs[j])
 	}
-	stack, argsFree, appsFree := b.stack, b.argsFree, b.appsFree
+	stack, sl := b.stack, b.slabs
 	for j := range n {
 		v, k := vals[j], ks[j]
 		if k == 0 {
@@ -138,35 +108,16 @@ func (b *plainBuilder) build(n int, fi uint64) error {
 			stack = deliver(stack, v)
 			continue
 		}
-		if k > uint64(len(argsFree)) {
-			m := b.argsFirst
-			if b.argsGiven != 0 {
-				m = b.argsGiven/4 + 1
-			}
-			m = max(m, k)
-			argsFree = make([]plan.Value, m)
-			b.argsGiven += m
-		}
-		if len(appsFree) == 0 {
-			m := b.appsFirst
-			if b.appsGiven != 0 {
-				m = b.appsGiven/4 + 1
-			}
-			appsFree = make([]plan.App, m)
-			b.appsGiven += m
-		}
-		app := &appsFree[0]
-		appsFree = appsFree[1:]
+		app := sl.newApp()
 		app.Fun = v
-		app.Args = argsFree[:k:k]
-		argsFree = argsFree[k:]
+		app.Args = sl.newArgs(k)
 		if len(stack) == 0 {
 			b.setRoot(fi, app)
 			table = b.table
 		}
 		stack = append(stack, plainFrame{app: app, args: app.Args})
 	}
-	b.stack, b.argsFree, b.appsFree = stack, argsFree, appsFree
+	b.stack, b.slabs = stack, sl
 	return nil
 }
 
@@ -241,7 +192,7 @@ func (d *decoder) fragmentsPlain(r *treeReader) error {
 	}
 	d.boxWords()
 	b := &plainBuilder{p: r, table: d.table, stack: make([]plainFrame, 0, 64)}
-	b.sizeSlabs(r.end-r.start, uint64(len(d.data)))
+	b.slabs.size(r.end-r.start, r.w0, uint64(len(d.data)))
 	c := r.at(r.start, 0)
 	if err := b.run(&c, r.end+1); err != nil {
 		return err
@@ -299,13 +250,13 @@ func (d *decoder) fragmentsParallel(p *treeReader) error {
 	w0 := &plainBuilder{p: p, table: table, ctl: ctl, stack: make([]plainFrame, 0, 64)}
 	// Worker 0's share is about the bits up to target; a little more in
 	// its first slabs saves a second, mostly unused one.
-	w0.sizeSlabs(target-p.start+region/16, uint64(len(d.data))/splitDen*splitNum)
+	w0.slabs.size(target-p.start+region/16, p.w0, uint64(len(d.data))/splitDen*splitNum)
 	w1 := &plainBuilder{p: p, table: table, ctl: ctl, worker1: true, stack: make([]plainFrame, 0, 64)}
-	w1.sizeSlabs(p.end-target, uint64(len(d.data))/splitDen*(splitDen-splitNum))
+	w1.slabs.size(p.end-target, p.w0, uint64(len(d.data))/splitDen*(splitDen-splitNum))
 	boxed := make(chan struct{})
 	go func() {
 		defer close(ctl.done)
-		w1.allocFirst()
+		w1.slabs.allocFirst()
 		ctl.err = w1.second(target, boxed)
 		select {
 		case <-ctl.decided:
@@ -314,7 +265,7 @@ func (d *decoder) fragmentsParallel(p *treeReader) error {
 		}
 	}()
 	// Worker 1 reads bits while worker 0 boxes the word nats.
-	w0.allocFirst()
+	w0.slabs.allocFirst()
 	d.boxWords()
 	close(boxed)
 	if d.awaitSplit {

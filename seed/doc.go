@@ -72,11 +72,10 @@
 // through mmap.Words and plan.NatFromBits, and stay valid exactly as long as
 // the input does. The input must not be modified afterwards. Misaligned
 // input, or a big-endian or 32-bit host, gets copies. Decoded app nodes and
-// argument lists are carved out of shared slabs, so one live node keeps its
-// slab reachable: up to 16384 entries in Body mode; in the other
-// conventions a value's nodes come in a few large slabs (per decoding
-// core), all of which any of its nodes keeps. Word nats are boxed in one
-// block too (plan.WordBoxes), which any one of them keeps.
+// argument lists are carved out of a few large slabs (per decoding core,
+// sized to the tree), all of which any of a value's nodes keeps reachable.
+// Word nats are boxed in one block too (plan.WordBoxes), which any one of
+// them keeps.
 //
 // # Errors and resource use
 //
