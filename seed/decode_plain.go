@@ -82,42 +82,106 @@ type plainBuilder struct {
 	ks, idxs [batchSize]uint64
 }
 
-// build looks the entries of the n leaves just read up and builds their
-// nodes. fi is the fragment they belong to.
-func (b *plainBuilder) build(n int, fi uint64) error {
-	idxs, ks := &b.idxs, &b.ks
-	if b.worker1 {
-		if err := b.await(idxs[:n]); err != nil {
+// localFrames is how many open spines run keeps in an array on its own
+// goroutine stack; deeper ones wait in plainBuilder.stack.
+const localFrames = 128
+
+// run decodes from c until the last fragment is done, or until c reaches
+// stop (not before a fragment's first leaf), whichever comes first.
+//
+// For each batch of leaves it looks all their table entries up in one
+// tight loop (see the top of this file), then builds their nodes. The
+// innermost open spines are kept in frames, an array on this goroutine's
+// stack, and the vals of a batch too: a pointer stored on the stack needs
+// no write barrier, where one stored in b (on the heap) passes one, which
+// costs a few nanoseconds while the garbage collector runs (storing the
+// frames on the heap was a tenth of the decoding time then). Only the
+// stores that make the value itself (an argument, an app's function and
+// argument list) remain on the heap. b.stack holds the outer spines, those
+// beyond the innermost localFrames, and all of them between calls.
+func (b *plainBuilder) run(c *cursor, stop uint64) error {
+	var frames [localFrames]plainFrame
+	var vals [batchSize]plan.Value
+	deep := b.stack // frames deep[0:], then frames[:top]
+	top := 0
+	defer func() {
+		// Every exit: give the open spines back to b.stack.
+		b.stack = append(deep, frames[:top]...)
+	}()
+	p, idxs, ks := b.p, &b.idxs, &b.ks
+	sl := b.slabs
+	defer func() { b.slabs = sl }()
+	for c.fi < p.numFrags {
+		n, err := p.readBatch(c, stop, ks, idxs)
+		if err != nil {
 			return err
 		}
-	}
-	// vals, stack and sl are locals, not fields of b: b is on the heap,
-	// and every pointer stored there would pass a write barrier, which is
-	// costly while the garbage collector runs.
-	var vals [batchSize]plan.Value
-	table := b.table
-	for j := range n {
-		vals[j] = b.p.entry(table, idxs[j])
-	}
-	stack, sl := b.stack, b.slabs
-	for j := range n {
-		v, k := vals[j], ks[j]
-		if k == 0 {
+		fi := c.fi
+		if b.worker1 {
+			if err := b.await(idxs[:n]); err != nil {
+				return err
+			}
+		}
+		table := b.table
+		for j := range n {
+			vals[j] = p.entry(table, idxs[j])
+		}
+		for j := range n {
+			v, k := vals[j], ks[j]
+			if k != 0 {
+				app := sl.newApp()
+				app.Fun = v
+				args := sl.newArgs(k)
+				app.Args = args
+				if top == 0 && len(deep) == 0 {
+					b.setRoot(fi, app)
+					table = b.table
+				}
+				if top == localFrames {
+					// Move the outer half to the heap.
+					deep = append(deep, frames[:localFrames/2]...)
+					copy(frames[:], frames[localFrames/2:])
+					top = localFrames / 2
+				}
+				frames[top].app = app
+				frames[top].args = args
+				frames[top].n = 0
+				top++
+				continue
+			}
 			// A leaf argument: deliver it to the innermost open
-			// spine, closing finished ones.
-			stack = deliver(stack, v)
+			// spine, closing the spines it finishes, except the
+			// outermost one.
+			for {
+				if top == 0 {
+					// Bring outer spines back from the heap.
+					m := min(len(deep), localFrames/2)
+					top = copy(frames[:], deep[len(deep)-m:])
+					clear(deep[len(deep)-m:])
+					deep = deep[:len(deep)-m]
+				}
+				f := &frames[top-1]
+				f.args[f.n] = v
+				f.n++
+				if f.n != len(f.args) || (top == 1 && len(deep) == 0) {
+					break
+				}
+				v = f.app
+				top--
+			}
+		}
+		if c.trees == 0 {
+			top, deep = 0, deep[:0]
+			c.next()
 			continue
 		}
-		app := sl.newApp()
-		app.Fun = v
-		app.Args = sl.newArgs(k)
-		if len(stack) == 0 {
-			b.setRoot(fi, app)
-			table = b.table
+		if c.pos >= stop && c.implicit == 0 {
+			return nil
 		}
-		stack = append(stack, plainFrame{app: app, args: app.Args})
+		if b.worker1 && b.ctl.failed.Load() {
+			return errWorkerStopped
+		}
 	}
-	b.stack, b.slabs = stack, sl
 	return nil
 }
 
@@ -156,32 +220,6 @@ func (b *plainBuilder) setRoot(fi uint64, app *plan.App) {
 // every fragment made the two cores fight over the cache line: 10% of the
 // decoding time on the benchmark seed.
 const pubEvery = 256
-
-// run decodes from c until the last fragment is done, or until c reaches
-// stop (not before a fragment's first leaf), whichever comes first.
-func (b *plainBuilder) run(c *cursor, stop uint64) error {
-	for c.fi < b.p.numFrags {
-		n, err := b.p.readBatch(c, stop, &b.ks, &b.idxs)
-		if err != nil {
-			return err
-		}
-		if err := b.build(n, c.fi); err != nil {
-			return err
-		}
-		if c.trees == 0 {
-			b.stack = b.stack[:0]
-			c.next()
-			continue
-		}
-		if c.pos >= stop && c.implicit == 0 {
-			return nil
-		}
-		if b.worker1 && b.ctl.failed.Load() {
-			return errWorkerStopped
-		}
-	}
-	return nil
-}
 
 // fragmentsPlain is fragments for the conventions that need no spine
 // rewriting (all but Body).
