@@ -67,6 +67,11 @@ func (c *cursor) next() {
 // lengths) and idxs (indices), checking them, and advances c. It stops
 // early at the end of the fragment (c.trees = 0) and, except before a
 // fragment's first leaf, at the first leaf at or after bit stop.
+//
+// Leaves are short (the benchmark seed's average 22 bits), so it reads
+// every leaf that fits in one load of 57 bits from that word (window w,
+// avail bits of it unread) before loading the next: the chain from one
+// leaf's position to the next is then a count and a shift, not a load.
 func (r *treeReader) readBatch(c *cursor, stop uint64, ks, idxs *[batchSize]uint64) (int, error) {
 	data, end := r.data, r.end
 	limit := r.L + c.fi
@@ -78,42 +83,85 @@ func (r *treeReader) readBatch(c *cursor, stop uint64, ks, idxs *[batchSize]uint
 	mask := uint64(1)<<W - 1
 	pos, trees, implicit := c.pos, c.trees, c.implicit
 	n := 0
-	for ; n < batchSize && trees > 0; n++ {
-		if pos >= stop && implicit == 0 {
-			break
-		}
-		k := implicit
-		implicit = 0
-		var idx uint64
+	for n < batchSize && trees > 0 && (pos < stop || implicit != 0) {
 		w := peekBits(data, pos)
-		if run := uint64(bits.TrailingZeros64(^w)); run+w64 < 57 {
-			// Common case: the run, its 0 and the index are in w.
-			k += run
-			idx = w >> (run + 1) & mask
-			pos += run + 1 + w64
-		} else {
-			run, next := readRun(data, pos, end)
-			k += run
-			idx = peekBits(data, next) & mask
+		run := uint64(bits.TrailingZeros64(^w))
+		if run+w64 >= 57 {
+			// The slow path: a long run, read 57 bits at a time.
+			var next uint64
+			run, next = readRun(data, pos, end)
+			idx := peekBits(data, next) & mask
 			pos = next + w64
+			if pos > end {
+				break // reported below
+			}
+			k, err := r.leaf(c, &trees, &implicit, run, idx, pos, w64, limit)
+			if err != nil {
+				return 0, err
+			}
+			ks[n], idxs[n] = k, idx
+			n++
+			continue
+		}
+		avail := uint64(57)
+		for {
+			// The run, its 0 and the index are in w.
+			k := implicit + run
+			implicit = 0
+			need := run + 1 + w64
+			idx := w >> (run + 1) & mask
+			w >>= need
+			avail -= need
+			pos += need
+			if idx >= limit {
+				if pos > end {
+					break // the data ran out first: reported below
+				}
+				return 0, corruptf("fragment %d at bit %d: index %d, but only %d table entries", c.fi, pos-w64, idx, limit)
+			}
+			// This leaf is the first of one tree; its spine adds k
+			// trees. Each tree needs a leaf (W+1 bits) or more:
+			// check before anything is allocated for them.
+			trees += k - 1
+			if k != 0 && (trees-1)*(w64+1) > end-pos && pos <= end { // no overflow: trees < 2*end, w64 < 57
+				return 0, corruptf("fragment %d at bit %d: %d more leaves needed than the data can hold", c.fi, pos, trees-1)
+			}
+			ks[n], idxs[n] = k, idx
+			n++
+			if n == batchSize || trees == 0 || pos >= stop {
+				break
+			}
+			run = uint64(bits.TrailingZeros64(^w))
+			if run+1+w64 > avail {
+				break
+			}
 		}
 		if pos > end {
-			return 0, corruptf("fragment %d (starting at bit %d) runs past the end of the data (%d bytes)", c.fi, c.fragStart, len(data))
+			break
 		}
-		if idx >= limit {
-			return 0, corruptf("fragment %d at bit %d: index %d, but only %d table entries", c.fi, pos-w64, idx, limit)
-		}
-		// This leaf is the first of one tree; its spine adds k trees.
-		// Each tree needs a leaf (W+1 bits) or more: check before
-		// anything is allocated for them.
-		trees += k - 1
-		if k != 0 && (trees-1)*(w64+1) > end-pos { // no overflow: trees < 2*end, w64 < 57
-			return 0, corruptf("fragment %d at bit %d: %d more leaves needed than the data can hold", c.fi, pos, trees-1)
-		}
-		ks[n], idxs[n] = k, idx
+	}
+	if pos > end {
+		// Bits past the end read as zeros, so only here, once a leaf
+		// ends past it, is it known that the data ran out.
+		return 0, corruptf("fragment %d (starting at bit %d) runs past the end of the data (%d bytes)", c.fi, c.fragStart, len(data))
 	}
 	c.pos, c.trees, c.implicit = pos, trees, implicit
 	return n, nil
+}
+
+// leaf checks one leaf read on readBatch's slow path and counts its trees.
+// It returns the leaf's run length, with the implicit argument.
+func (r *treeReader) leaf(c *cursor, trees, implicit *uint64, run, idx, pos, w64, limit uint64) (uint64, error) {
+	if idx >= limit {
+		return 0, corruptf("fragment %d at bit %d: index %d, but only %d table entries", c.fi, pos-w64, idx, limit)
+	}
+	k := *implicit + run
+	*implicit = 0
+	*trees += k - 1
+	if k != 0 && (*trees-1)*(w64+1) > r.end-pos {
+		return 0, corruptf("fragment %d at bit %d: %d more leaves needed than the data can hold", c.fi, pos, *trees-1)
+	}
+	return k, nil
 }
 
 // readRun reads a run of ones from bit pos and its terminating 0, 57 bits
@@ -155,15 +203,28 @@ func (r *treeReader) skip(c *cursor, stop uint64) bool {
 			}
 			w := peekBits(data, pos)
 			run := uint64(bits.TrailingZeros64(^w))
-			if run+w64 < 57 {
-				pos += run + 1 + w64
-			} else {
+			if run+w64 >= 57 {
 				var next uint64
 				run, next = readRun(data, pos, end)
 				pos = next + w64
+				trees += run + implicit - 1
+				implicit = 0
+			} else {
+				// As in readBatch: every leaf that fits in w.
+				avail := uint64(57)
+				for {
+					need := run + 1 + w64
+					w >>= need
+					avail -= need
+					pos += need
+					trees += run + implicit - 1
+					implicit = 0
+					run = uint64(bits.TrailingZeros64(^w))
+					if trees == 0 || pos >= stop || run+1+w64 > avail {
+						break
+					}
+				}
 			}
-			trees += run + implicit - 1
-			implicit = 0
 			if pos > end {
 				return false
 			}
