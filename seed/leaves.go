@@ -122,8 +122,14 @@ func (r *treeReader) readBatch(c *cursor, stop uint64, ks, idxs *[batchSize]uint
 			// This leaf is the first of one tree; its spine adds k
 			// trees. Each tree needs a leaf (W+1 bits) or more:
 			// check before anything is allocated for them.
+			//
+			// The check is made after every leaf, not only after those
+			// that start a spine (k != 0), because that branch cannot be
+			// predicted: a leaf without a spine reads 1+W bits and starts
+			// one tree, which leaves both sides of the comparison W+1
+			// smaller, so the outcome is the previous leaf's.
 			trees += k - 1
-			if k != 0 && (trees-1)*(w64+1) > end-pos && pos <= end { // no overflow: trees < 2*end, w64 < 57
+			if trees*(w64+1) > end-pos+w64+1 && pos <= end { // (trees-1)*(W+1) > end-pos; no overflow: trees < 2*end, w64 < 57
 				return 0, corruptf("fragment %d at bit %d: %d more leaves needed than the data can hold", c.fi, pos, trees-1)
 			}
 			ks[n], idxs[n] = k, idx
