@@ -138,10 +138,7 @@ func (b *plainBuilder) run(c *cursor, stop uint64) error {
 					table = b.table
 				}
 				if top == localFrames {
-					// Move the outer half to the heap.
-					deep = append(deep, frames[:localFrames/2]...)
-					copy(frames[:], frames[localFrames/2:])
-					top = localFrames / 2
+					top, deep = spill(&frames, deep)
 				}
 				frames[top].app = app
 				frames[top].args = args
@@ -154,11 +151,7 @@ func (b *plainBuilder) run(c *cursor, stop uint64) error {
 			// outermost one.
 			for {
 				if top == 0 {
-					// Bring outer spines back from the heap.
-					m := min(len(deep), localFrames/2)
-					top = copy(frames[:], deep[len(deep)-m:])
-					clear(deep[len(deep)-m:])
-					deep = deep[:len(deep)-m]
+					top, deep = refill(&frames, deep)
 				}
 				f := &frames[top-1]
 				f.args[f.n] = v
@@ -183,6 +176,27 @@ func (b *plainBuilder) run(c *cursor, stop uint64) error {
 		}
 	}
 	return nil
+}
+
+// spill moves the outer half of frames (full) to the heap: frames then
+// holds localFrames/2.
+//
+//go:noinline
+func spill(frames *[localFrames]plainFrame, deep []plainFrame) (int, []plainFrame) {
+	deep = append(deep, frames[:localFrames/2]...)
+	copy(frames[:], frames[localFrames/2:])
+	return localFrames / 2, deep
+}
+
+// refill brings outer spines back from the heap into frames (empty) and
+// returns how many.
+//
+//go:noinline
+func refill(frames *[localFrames]plainFrame, deep []plainFrame) (int, []plainFrame) {
+	m := min(len(deep), localFrames/2)
+	top := copy(frames[:], deep[len(deep)-m:])
+	clear(deep[len(deep)-m:])
+	return top, deep[:len(deep)-m]
 }
 
 // deliver gives v to the innermost open spine of stack and closes the

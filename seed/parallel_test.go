@@ -152,3 +152,43 @@ func TestParallelDecodeCorrupt(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeDeepNesting decodes trees whose open spines nest far deeper
+// than the frames the plain decoder keeps on its goroutine stack
+// (localFrames), so that it moves them to the heap and back many times,
+// with each decoder, and checks the result against the value encoded.
+func TestDecodeDeepNesting(t *testing.T) {
+	// Right-nested: (0 (1 (2 ... ))), and spines of one to three
+	// arguments whose last argument nests on, with a shared subtree
+	// (a fragment) every so often.
+	const depth = 300000
+	shared := plan.A(plan.N(1<<40), plan.N(2), plan.N(3))
+	var right plan.Value = plan.N(7)
+	var mixed plan.Value = shared
+	for i := range depth {
+		right = plan.NewAppShared(plan.N(uint64(i)), []plan.Value{right})
+		args := []plan.Value{mixed}
+		switch i % 7 {
+		case 1:
+			args = []plan.Value{plan.N(uint64(i) << 20), mixed}
+		case 3:
+			args = []plan.Value{shared, plan.N(uint64(i)), mixed}
+		}
+		mixed = plan.NewAppShared(plan.N(uint64(i%300)), args)
+	}
+	for name, v := range map[string]plan.Value{"right": right, "mixed": mixed} {
+		data, err := Encode(v, Raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, dec := range []func([]byte, Convention, []plan.Value) (plan.Value, error){decodeSequential, decodeParallel, Decode} {
+			back, err := dec(data, Raw, nil)
+			if err != nil {
+				t.Fatalf("%s, decoder %d: %v", name, i, err)
+			}
+			if !plan.Equal(back, v) {
+				t.Fatalf("%s, decoder %d: decoded value differs", name, i)
+			}
+		}
+	}
+}
