@@ -36,13 +36,7 @@ var builtin = map[string]struct {
 	// id x = x
 	"id": {1, func(c *JetCall) JetResult { return c.Arg(0) }},
 	// _ToNat x = (2 0 3 x): the nat cast.
-	"_ToNat": {1, func(c *JetCall) JetResult {
-		n, ok := c.Nat(0)
-		if !ok {
-			return c.Force(0)
-		}
-		return ReturnNat(n)
-	}},
+	"_ToNat": {1, natJet(func(n plan.Nat) plan.Nat { return n })},
 	// _IsNat x: 1 if x is a nat, else 0.
 	"_IsNat": {1, kindTest(plan.KindNat)},
 	"_IsPin": {1, kindTest(plan.KindPin)},
@@ -59,21 +53,9 @@ var builtin = map[string]struct {
 		return c.Arg(1)
 	}},
 	// _Not x = If x 0 1.
-	"_Not": {1, func(c *JetCall) JetResult {
-		n, ok := c.Nat(0)
-		if !ok {
-			return c.Force(0)
-		}
-		return ReturnNat(boolNat(n.IsZero()))
-	}},
+	"_Not": {1, natJet(func(n plan.Nat) plan.Nat { return boolNat(n.IsZero()) })},
 	// _Dec x = (2 0 id x): nat(x) - 1, and 0 for 0.
-	"_Dec": {1, func(c *JetCall) JetResult {
-		n, ok := c.Nat(0)
-		if !ok {
-			return c.Force(0)
-		}
-		return ReturnNat(n.Dec())
-	}},
+	"_Dec": {1, natJet(plan.Nat.Dec)},
 	// _Exec f x n applies f n times to x: x itself (unevaluated) when
 	// nat(n) = 0. Only f = 3 (increment) is native: nat(x) + n. For n > 0
 	// the result's head is f, so forcing f is safe.
@@ -100,13 +82,9 @@ var builtin = map[string]struct {
 	}},
 	// _Add a b = Exec 3 (ToNat a) b = nat(a) + nat(b); strict in both.
 	"_Add": {2, func(c *JetCall) JetResult {
-		b, ok := c.Nat(1)
+		a, b, r, ok := twoNats(c)
 		if !ok {
-			return c.Force(1)
-		}
-		a, ok := c.Nat(0)
-		if !ok {
-			return c.Force(0)
+			return r
 		}
 		return ReturnNat(add(a, b))
 	}},
@@ -167,7 +145,7 @@ var builtin = map[string]struct {
 		if !ok {
 			return r
 		}
-		return ReturnNat(plan.N(uint64(a.Cmp(b) + 1)))
+		return ReturnNat(cmpNat(a, b))
 	}},
 	// _Cmp x y forces both (every branch tests IsNat of both). Two nats:
 	// natCmp; a nat and a non-nat: the nat is smaller. Other kinds run the
@@ -185,7 +163,7 @@ var builtin = map[string]struct {
 		case kx == plan.KindNat && ky == plan.KindNat:
 			a, _ := c.Nat(0)
 			b, _ := c.Nat(1)
-			return ReturnNat(plan.N(uint64(a.Cmp(b) + 1)))
+			return ReturnNat(cmpNat(a, b))
 		case kx == plan.KindNat:
 			return ReturnNat(plan.N(0))
 		case ky == plan.KindNat:
@@ -205,6 +183,22 @@ func kindTest(k plan.Kind) JetFunc {
 	}
 }
 
+// natJet is the jet of a law of one argument, strict in it, whose result
+// is f of its nat.
+func natJet(f func(plan.Nat) plan.Nat) JetFunc {
+	return func(c *JetCall) JetResult {
+		n, ok := c.Nat(0)
+		if !ok {
+			return c.Force(0)
+		}
+		return ReturnNat(f(n))
+	}
+}
+
+// cmpNat is 0, 1 or 2 as a is less than, equal to or greater than b.
+func cmpNat(a, b plan.Nat) plan.Nat { return plan.N(uint64(a.Cmp(b) + 1)) }
+
+// twoNats forces b, then a (the order of the laws), and returns their nats.
 func twoNats(c *JetCall) (a, b plan.Nat, r JetResult, ok bool) {
 	if b, ok = c.Nat(1); !ok {
 		return a, b, c.Force(1), false
