@@ -1,20 +1,18 @@
 package db
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"pstore/internal/killtest"
 	"pstore/pagestore"
 	"pstore/plan"
 )
@@ -103,33 +101,19 @@ func TestKillDurability(t *testing.T) {
 	var all []ack
 	totalAcked := 0
 	for round := 1; round <= rounds; round++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestKillChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), killEnvDir+"="+dir, killEnvRound+"="+strconv.Itoa(round))
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		lines := make(chan string, 1024)
-		go func() {
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				lines <- sc.Text()
-			}
-			close(lines)
-		}()
 		// Kill at a random moment: sometimes before or during recovery,
 		// mostly while inputs are being committed.
 		delay := time.Duration(rng.Intn(120)+5) * time.Millisecond
 		if round%5 == 0 {
 			delay = time.Duration(rng.Intn(15)) * time.Millisecond
 		}
-		time.Sleep(delay)
-		cmd.Process.Signal(syscall.SIGKILL)
+		lines := killtest.Run(t, killtest.Options{
+			Test:  "TestKillChild",
+			Env:   []string{killEnvDir + "=" + dir, killEnvRound + "=" + strconv.Itoa(round)},
+			Delay: delay,
+		})
 		var acks []ack
-		for l := range lines {
+		for _, l := range lines {
 			f := strings.Fields(l)
 			if len(f) == 0 {
 				continue
@@ -156,7 +140,6 @@ func TestKillDurability(t *testing.T) {
 				t.Fatalf("round %d: child: %s", round, l)
 			}
 		}
-		cmd.Wait()
 		totalAcked += len(acks)
 		all = append(all, acks...)
 		checkAfterKill(t, dir, round, all)

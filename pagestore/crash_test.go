@@ -1,19 +1,16 @@
 package pagestore
 
 import (
-	"bufio"
 	"encoding/hex"
 	"fmt"
 	"math/rand"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"pstore/internal/killtest"
 	"pstore/merkle"
 	"pstore/plan"
 )
@@ -131,51 +128,24 @@ func runCrashRounds(t *testing.T, rounds int, gc bool) {
 	}
 	s0.Close()
 	for round := 0; round < rounds; round++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "PSTORE_CRASH_DIR="+dir, fmt.Sprintf("PSTORE_CRASH_SEED=%d", seed+int64(round)))
+		env := []string{"PSTORE_CRASH_DIR=" + dir, fmt.Sprintf("PSTORE_CRASH_SEED=%d", seed+int64(round))}
 		if gc {
-			cmd.Env = append(cmd.Env, "PSTORE_CRASH_GC=1")
+			env = append(env, "PSTORE_CRASH_GC=1")
 		}
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		var wg sync.WaitGroup
-		var lines []string
-		ready := make(chan struct{})
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sc := bufio.NewScanner(out)
-			for sc.Scan() {
-				if sc.Text() == "ready" {
-					close(ready)
-				}
-				lines = append(lines, sc.Text())
-			}
-		}()
-		// The random delay starts once the child has opened the store (and
-		// run recovery), so that kills land while it commits even when the
-		// machine is slow to start processes.
-		// One round in five does not wait, to also kill children during
-		// Open and recovery (which must be idempotent).
-		if r.Intn(5) != 0 {
-			select {
-			case <-ready:
-			case <-time.After(30 * time.Second):
-			}
-		}
+		// The delay starts once the child has opened the store (and run
+		// recovery), except in one round in five, which also kills
+		// children during Open and recovery (which must be idempotent).
+		waitReady := r.Intn(5) != 0
 		delay := 20 + r.Intn(150)
 		if gc {
 			delay = 50 + r.Intn(400)
 		}
-		time.Sleep(time.Duration(delay) * time.Millisecond)
-		cmd.Process.Signal(syscall.SIGKILL)
-		wg.Wait()
-		cmd.Wait()
+		lines := killtest.Run(t, killtest.Options{
+			Test:      "TestCrashChild",
+			Env:       env,
+			WaitReady: waitReady,
+			Delay:     time.Duration(delay) * time.Millisecond,
+		})
 		for _, l := range lines {
 			switch {
 			case strings.HasPrefix(l, "ok "):
