@@ -47,7 +47,7 @@ func init() {
 	Register(&Command{
 		Name:  "refs",
 		Usage: "refs [-r] CID",
-		Short: "list the child pins of a pin (-r: every pin below it)",
+		Short: "list the child pins of a pin (-r: every pin below it, depth first)",
 		Flags: func(fs *pflag.FlagSet) { fs.BoolP("recursive", "r", false, "list every pin reachable from CID") },
 		Run:   runRefs,
 	})
@@ -286,35 +286,31 @@ func runRefs(env *Env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	seen := map[plan.Digest]bool{d: true}
-	queue := []plan.Digest{d}
-	var out []string
-	for len(queue) > 0 {
-		cur := queue[0]
-		queue = queue[1:]
-		body, err := st.Body(cur)
-		if err != nil {
-			return fmt.Errorf("%s: %w", merkle.CIDOf(cur), err)
-		}
-		kids, err := merkle.ChildDigests(body)
-		if err != nil {
-			return fmt.Errorf("%s: %w", merkle.CIDOf(cur), err)
-		}
-		for _, k := range kids {
-			if seen[k] {
-				continue
+	// Each pin once: the children of d in hole order, or with -r every
+	// pin below d, depth first (pagestore.Store.WalkDAG).
+	out := []string{}
+	if rec {
+		err = st.WalkDAG(d, func(x plan.Digest, _ []plan.Digest) error {
+			if x != d {
+				out = append(out, merkle.CIDOf(x).String())
 			}
-			seen[k] = true
-			out = append(out, merkle.CIDOf(k).String())
-			if rec {
-				queue = append(queue, k)
+			return nil
+		})
+	} else {
+		var kids []plan.Digest
+		kids, err = st.Children(d)
+		seen := map[plan.Digest]bool{}
+		for _, k := range kids {
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, merkle.CIDOf(k).String())
 			}
 		}
 	}
+	if err != nil {
+		return err
+	}
 	if env.JSON {
-		if out == nil {
-			out = []string{}
-		}
 		return json.NewEncoder(env.Stdout).Encode(out)
 	}
 	for _, s := range out {
