@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"fmt"
 	"math/big"
 	"math/bits"
@@ -252,13 +253,7 @@ func (n Nat) AppendBytes(dst []byte) []byte {
 func (n Nat) Cmp(m Nat) int {
 	switch {
 	case n.big == nil && m.big == nil:
-		switch {
-		case n.small < m.small:
-			return -1
-		case n.small > m.small:
-			return 1
-		}
-		return 0
+		return cmp.Compare(n.small, m.small)
 	case n.big == nil:
 		return -1
 	case m.big == nil:

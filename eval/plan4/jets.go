@@ -1,6 +1,7 @@
 package plan4
 
 import (
+	"cmp"
 	"math/big"
 	"math/bits"
 
@@ -305,13 +306,7 @@ func rank(n *node) int {
 
 func cmpNats(a, b *node) int {
 	if isSmall(a) && isSmall(b) {
-		switch {
-		case a.w < b.w:
-			return -1
-		case a.w > b.w:
-			return 1
-		}
-		return 0
+		return cmp.Compare(a.w, b.w)
 	}
 	return bigOf(a).Cmp(bigOf(b))
 }
