@@ -49,6 +49,16 @@ func mustParse(t testing.TB, s string) plan.Value {
 	return v
 }
 
+// mustCreate creates database name on st, or fails the test.
+func mustCreate(t testing.TB, st *pagestore.Store, name string, init plan.Value, o CreateOptions) *DB {
+	t.Helper()
+	d, err := Create(context.Background(), st, name, init, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 func newStore(t testing.TB, sync bool) *pagestore.Store {
 	t.Helper()
 	st, err := pagestore.Open(t.TempDir(), pagestore.Options{Create: true, NoSync: !sync})
@@ -110,10 +120,7 @@ func collectLog(t testing.TB, d *DB, from uint64) []Entry {
 func TestCounterBasics(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t, false)
-	d, err := Create(ctx, st, "c", mustParse(t, counterPallas), CreateOptions{SnapshotEvery: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := mustCreate(t, st, "c", mustParse(t, counterPallas), CreateOptions{SnapshotEvery: 5})
 	for i := uint64(1); i <= 12; i++ {
 		out, ev := send(t, d, plan.N(100+i))
 		if nat(t, out) != i || ev != i {
@@ -167,10 +174,7 @@ func TestCounterBasics(t *testing.T) {
 func TestRecoveryFromSnapshotAndTail(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t, false)
-	d, err := Create(ctx, st, "e", mustParse(t, echoPallas), CreateOptions{SnapshotEvery: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := mustCreate(t, st, "e", mustParse(t, echoPallas), CreateOptions{SnapshotEvery: 7})
 	for i := uint64(1); i <= 25; i++ {
 		send(t, d, plan.N(i*3))
 	}
@@ -216,10 +220,7 @@ func TestRecoveryFromSnapshotAndTail(t *testing.T) {
 func TestRejectedInputs(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t, false)
-	d, err := Create(ctx, st, "x", mustParse(t, crashyPallas), CreateOptions{Steps: 10_000})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := mustCreate(t, st, "x", mustParse(t, crashyPallas), CreateOptions{Steps: 10_000})
 	// {"k" 2 1} applied to 0 is a closure: accepted.
 	if out, ev := send(t, d, mustParse(t, `{"k" 2 1}`)); ev != 1 || !plan.Equal(out, mustParse(t, `({"k" 2 1} 0)`)) {
 		t.Fatalf("got %s %d", plan.String(out), ev)
@@ -241,10 +242,7 @@ func TestRejectedInputs(t *testing.T) {
 		t.Fatalf("bad input: event %d err %v", ev, err)
 	}
 	// A result of the wrong shape.
-	d2, err := Create(ctx, st, "shape", mustParse(t, `{"id" 1 1}`), CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d2 := mustCreate(t, st, "shape", mustParse(t, `{"id" 1 1}`), CreateOptions{})
 	_, ev, err = d2.Send(ctx, plan.N(9))
 	if !errors.Is(err, ErrBadResult) || ev != 1 {
 		t.Fatalf("shape: %d %v", ev, err)
@@ -286,10 +284,7 @@ func TestRejectedInputs(t *testing.T) {
 func TestGroupCommit(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t, true)
-	d, err := Create(ctx, st, "g", mustParse(t, counterPallas), CreateOptions{SnapshotEvery: 500})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := mustCreate(t, st, "g", mustParse(t, counterPallas), CreateOptions{SnapshotEvery: 500})
 	const senders, each = 32, 40
 	var mu sync.Mutex
 	seen := map[uint64]uint64{} // event -> output
@@ -333,10 +328,7 @@ func TestGroupCommit(t *testing.T) {
 func TestCompactDropList(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t, false)
-	d, err := Create(ctx, st, "a", mustParse(t, echoPallas), CreateOptions{SnapshotEvery: -1, SnapshotBytes: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := mustCreate(t, st, "a", mustParse(t, echoPallas), CreateOptions{SnapshotEvery: -1, SnapshotBytes: -1})
 	for i := uint64(1); i <= 10; i++ {
 		send(t, d, plan.N(i))
 	}
@@ -437,10 +429,7 @@ func init() { eval.Register(flakyEval) }
 func TestNondeterminismDetected(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t, false)
-	d, err := Create(ctx, st, "n", mustParse(t, counterPallas), CreateOptions{Evaluator: "dbtest-flaky", SnapshotEvery: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := mustCreate(t, st, "n", mustParse(t, counterPallas), CreateOptions{Evaluator: "dbtest-flaky", SnapshotEvery: 4})
 	defer d.Close()
 	for i := 0; i < 6; i++ {
 		send(t, d, plan.N(0))
@@ -452,7 +441,7 @@ func TestNondeterminismDetected(t *testing.T) {
 	flakyEval.drift = true
 	flakyEval.mu.Unlock()
 	defer func() { flakyEval.mu.Lock(); flakyEval.drift = false; flakyEval.mu.Unlock() }()
-	_, err = d.ReplayVerify(ctx)
+	_, err := d.ReplayVerify(ctx)
 	var nd *NondeterminismError
 	if !errors.As(err, &nd) || nd.Event != 1 || nd.What != "output" {
 		t.Fatalf("got %v", err)
@@ -464,10 +453,7 @@ func TestNondeterminismDetected(t *testing.T) {
 func TestTamperedLog(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t, false)
-	d, err := Create(ctx, st, "t", mustParse(t, counterPallas), CreateOptions{SnapshotEvery: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := mustCreate(t, st, "t", mustParse(t, counterPallas), CreateOptions{SnapshotEvery: -1})
 	for i := 0; i < 5; i++ {
 		send(t, d, plan.N(0))
 	}
@@ -624,10 +610,7 @@ func TestManyDatabasesEvaluators(t *testing.T) {
 func TestJournalRecovery(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t, false)
-	d, err := Create(ctx, st, "j", mustParse(t, echoPallas), CreateOptions{SnapshotEvery: -1, SnapshotBytes: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := mustCreate(t, st, "j", mustParse(t, echoPallas), CreateOptions{SnapshotEvery: -1, SnapshotBytes: -1})
 	for i := uint64(1); i <= 5; i++ {
 		send(t, d, plan.N(i))
 	}
@@ -783,10 +766,7 @@ func TestCompactThenGC(t *testing.T) {
 	k := newMapKit(t)
 	const depth = 6
 	root := k.tree(depth, func(i int) plan.Value { return plan.N(uint64(i)) })
-	d, err := Create(ctx, st, "g", plan.A(k.M, root), CreateOptions{SnapshotEvery: -1, SnapshotBytes: 200})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := mustCreate(t, st, "g", plan.A(k.M, root), CreateOptions{SnapshotEvery: -1, SnapshotBytes: 200})
 	for i := 0; i < 40; i++ {
 		send(t, d, k.input(depth, (i*5)%64, plan.N(uint64(100+i))))
 	}
@@ -828,10 +808,7 @@ func TestCompactThenGC(t *testing.T) {
 func TestStream(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t, false)
-	d, err := Create(ctx, st, "s", mustParse(t, crashyPallas), CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := mustCreate(t, st, "s", mustParse(t, crashyPallas), CreateOptions{})
 	defer d.Close()
 	k := mustParse(t, `{"k" 2 1}`)
 	// Without stopping: every input is applied, in order.

@@ -22,10 +22,7 @@ func TestSnapshotWritesLittleLong(t *testing.T) {
 		t.Fatal(err)
 	}
 	full := stored(t, st)
-	d, err := Create(ctx, st, "m", plan.A(k.M, root), CreateOptions{SnapshotEvery: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := mustCreate(t, st, "m", plan.A(k.M, root), CreateOptions{SnapshotEvery: 1})
 	defer d.Close()
 	for i := 0; i < 50; i++ {
 		before := stored(t, st)

@@ -138,10 +138,7 @@ func TestMapLaws(t *testing.T) {
 	k := newMapKit(t)
 	const depth = 4
 	root := k.tree(depth, func(i int) plan.Value { return plan.N(uint64(1000 + i)) })
-	d, err := Create(ctx, st, "m", plan.A(k.M, root), CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := mustCreate(t, st, "m", plan.A(k.M, root), CreateOptions{})
 	defer d.Close()
 	// Each input writes entry i and outputs its previous value.
 	for _, c := range []struct{ i, v, old int }{{0, 7, 1000}, {5, 8, 1005}, {15, 9, 1015}, {5, 10, 8}, {0, 11, 7}} {
@@ -169,10 +166,7 @@ func TestSnapshotWritesLittle(t *testing.T) {
 		t.Fatal(err)
 	}
 	full := stored(t, st)
-	d, err := Create(ctx, st, "m", plan.A(k.M, rp), CreateOptions{SnapshotEvery: -1, SnapshotBytes: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := mustCreate(t, st, "m", plan.A(k.M, rp), CreateOptions{SnapshotEvery: -1, SnapshotBytes: -1})
 	defer d.Close()
 	for i, idx := range []int{77, 9000, 16383} {
 		send(t, d, k.input(depth, idx, plan.N(uint64(i))))

@@ -30,10 +30,7 @@ func wantOut(t *testing.T, got plan.Value, n uint64) {
 func TestPendingInputFinishedAfterRestart(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t, false)
-	d, err := Create(ctx, st, "work", mustParse(t, workPallas), CreateOptions{Steps: 1000, OnBudget: OnBudgetSuspend})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := mustCreate(t, st, "work", mustParse(t, workPallas), CreateOptions{Steps: 1000, OnBudget: OnBudgetSuspend})
 	out, _, err := d.Send(ctx, plan.N(3))
 	if err != nil {
 		t.Fatal(err)
@@ -130,10 +127,7 @@ func TestPendingInputFinishedAfterRestart(t *testing.T) {
 func TestPendingDefaultRejects(t *testing.T) {
 	ctx := context.Background()
 	st := newStore(t, false)
-	d, err := Create(ctx, st, "work", mustParse(t, workPallas), CreateOptions{Steps: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := mustCreate(t, st, "work", mustParse(t, workPallas), CreateOptions{Steps: 1000})
 	defer d.Close()
 	if _, _, err := d.Send(ctx, plan.N(5000)); !errors.Is(err, ErrRejected) {
 		t.Fatal(err)
