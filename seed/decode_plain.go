@@ -104,13 +104,13 @@ func (b *plainBuilder) run(c *cursor, stop uint64) error {
 	var vals [batchSize]plan.Value
 	deep := b.stack // frames deep[0:], then frames[:top]
 	top := 0
+	sl := b.slabs
 	defer func() {
-		// Every exit: give the open spines back to b.stack.
+		// Every exit: give the open spines and the slabs back to b.
 		b.stack = append(deep, frames[:top]...)
+		b.slabs = sl
 	}()
 	p, idxs, ks := b.p, &b.idxs, &b.ks
-	sl := b.slabs
-	defer func() { b.slabs = sl }()
 	for c.fi < p.numFrags {
 		n, err := p.readBatch(c, stop, ks, idxs)
 		if err != nil {
