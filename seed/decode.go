@@ -56,8 +56,10 @@ type decoder struct {
 	// that tests split deterministically.
 	awaitSplit bool
 
-	// table holds the holes, bignats and byte nats, then the fragments
-	// as they are decoded; the word nats are not in it (treeReader.entry).
+	// table holds the holes, bignats and byte nats, then (Body only)
+	// the fragments as they are decoded; the word nats are not in it
+	// (treeReader.entry), and the other conventions keep the fragments'
+	// roots in a rootTable.
 	table []plan.Value
 	// prefix marks Body-mode fragments (by table index, counting the word
 	// nats) that are an incomplete law spine (h0), (h0 n) or (h0 n a):
@@ -174,7 +176,13 @@ func (d *decoder) decode(holes []plan.Value) (plan.Value, error) {
 	// computed from one block of boxes (plan.WordBoxes, treeReader.entry),
 	// which saves a table entry (16 bytes) per word, and a cache miss per
 	// lookup of one.
-	d.table = make([]plan.Value, L-numWords, L-numWords+min(numFrags, rem/4+16))
+	// Body appends the fragments to the table; the other conventions
+	// keep them in a rootTable.
+	fragCap := uint64(0)
+	if d.conv == Body {
+		fragCap = min(numFrags, rem/4+16)
+	}
+	d.table = make([]plan.Value, L-numWords, L-numWords+fragCap)
 	copy(d.table, holeVals)
 	t := numHoles
 	aligned := true
@@ -226,14 +234,11 @@ func (d *decoder) decode(holes []plan.Value) (plan.Value, error) {
 		d.boxWords()
 		return r.entry(d.table, L-1), nil
 	}
-	var err error
-	if d.conv == Body {
-		d.boxWords()
-		err = d.fragmentsBody(r)
-	} else {
-		err = d.fragmentsPlain(r)
+	if d.conv != Body {
+		return d.fragmentsPlain(r)
 	}
-	if err != nil {
+	d.boxWords()
+	if err := d.fragmentsBody(r); err != nil {
 		return nil, err
 	}
 	last := L + numFrags - 1

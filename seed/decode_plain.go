@@ -3,7 +3,6 @@ package seed
 import (
 	"errors"
 	"runtime"
-	"slices"
 	"sync/atomic"
 
 	"pstore/plan"
@@ -15,12 +14,14 @@ import (
 // Reading. Every tree starts with a leaf: a run of k ones (a spine of k
 // arguments) and the index of its head, or of the leaf itself when k = 0.
 // readBatch reads up to batchSize leaves at a time, checking each, before
-// anything is built for them; build then looks all their table entries up
-// in one tight loop and builds the nodes. The lookups are random accesses to
-// a table of up to millions of entries, mostly cache misses; in the tight
-// loop the processor overlaps many of them, where interleaved with the bit
-// reading and node building it overlapped about one (measured: the lookups
-// were two thirds of the decoding time).
+// anything is built for them; run then looks all their table entries up
+// in one tight loop and builds the nodes. When the fragments' entries were
+// a table of up to millions of Values, the lookups were mostly cache
+// misses, which the processor overlaps in a tight loop where interleaved
+// with the bit reading and node building it overlapped about one
+// (measured: the lookups were two thirds of the decoding time). A
+// fragment's entry is now computed from its number (rootTable), and the
+// loop keeps the remaining lookups (a word box, a small table) apart.
 //
 // Memory. Each spine's app node and argument list are made when its head is
 // read and filled in place, from large blocks (slabs).
@@ -41,11 +42,11 @@ import (
 //     Worker 0 reserves the bits ahead of it in chunks (splitCtl.state); a
 //     claim replaces the reservation, with one compare-and-swap, only when
 //     M lies beyond it, so exactly one of them decodes each leaf.
-//   - A fragment's table entry is its root app, set when the root's head is
-//     read, before its arguments are. Worker 1's leaves may refer to
-//     fragments 0..F, whose roots worker 0 makes: worker 0 publishes how
-//     many it has set (splitCtl.pub) and worker 1 waits for the ones it
-//     needs, which worker 0 makes long before it reaches M.
+//   - Worker 1's leaves may refer to fragments 0..F, whose roots worker 0
+//     builds. A fragment's root app has a fixed place, by fragment number,
+//     in rootTable, so a reference needs only its address: worker 1 never
+//     waits for worker 0, and worker 0 has filled every root in before
+//     the decoder returns the value.
 
 // Parallel decoding thresholds: the tree section must have at least
 // parallelMinBytes, and worker 1 takes the trees from about splitFraction
@@ -70,14 +71,14 @@ type plainFrame struct {
 // plainBuilder is one worker's state.
 type plainBuilder struct {
 	p     *treeReader
-	table []plan.Value
+	table []plan.Value // entries below the fragments, without the words
+	roots *rootTable
 	stack []plainFrame
 	slabs slabs
 
 	// Parallel decoding only.
 	ctl     *splitCtl
 	worker1 bool
-	known   uint64 // worker 1: table entries below this are ready
 
 	ks, idxs [batchSize]uint64
 }
@@ -117,26 +118,27 @@ func (b *plainBuilder) run(c *cursor, stop uint64) error {
 			return err
 		}
 		fi := c.fi
-		if b.worker1 {
-			if err := b.await(idxs[:n]); err != nil {
-				return err
-			}
-		}
-		table := b.table
+		table, roots := b.table, b.roots
 		for j := range n {
-			vals[j] = p.entry(table, idxs[j])
+			idx := idxs[j]
+			if f := idx - p.L; f < p.numFrags {
+				vals[j] = roots.app(f)
+			} else {
+				vals[j] = p.entry(table, idx)
+			}
 		}
 		for j := range n {
 			v, k := vals[j], ks[j]
 			if k != 0 {
-				app := sl.newApp()
+				var app *plan.App
+				if top == 0 && len(deep) == 0 {
+					app = roots.app(fi) // the fragment's root
+				} else {
+					app = sl.newApp()
+				}
 				app.Fun = v
 				args := sl.newArgs(k)
 				app.Args = args
-				if top == 0 && len(deep) == 0 {
-					b.setRoot(fi, app)
-					table = b.table
-				}
 				if top == localFrames {
 					top, deep = spill(&frames, deep)
 				}
@@ -216,41 +218,66 @@ func deliver(stack []plainFrame, v plan.Value) []plainFrame {
 	return stack[:top+1]
 }
 
-// setRoot makes app the table entry of fragment fi.
-func (b *plainBuilder) setRoot(fi uint64, app *plan.App) {
-	i := b.p.L - b.p.gap + fi
-	if uint64(len(b.table)) == i {
-		b.table = append(b.table, app)
-	} else {
-		b.table[i] = app
-	}
-	if b.ctl != nil && fi%pubEvery == 0 {
-		b.ctl.pub.Store(fi + 1)
-	}
-}
-
-// pubEvery: worker 0 publishes its progress (splitCtl.pub) at every
-// pubEvery-th fragment and whenever it stops at its reservation. Publishing
-// every fragment made the two cores fight over the cache line: 10% of the
-// decoding time on the benchmark seed.
-const pubEvery = 256
-
-// fragmentsPlain is fragments for the conventions that need no spine
-// rewriting (all but Body).
-func (d *decoder) fragmentsPlain(r *treeReader) error {
+// fragmentsPlain decodes the fragments of the conventions that need no
+// spine rewriting (all but Body) and returns the value, the last
+// fragment's root.
+func (d *decoder) fragmentsPlain(r *treeReader) (plan.Value, error) {
+	roots := newRootTable(r.numFrags)
 	treeBytes := (r.end - r.start) / 8
 	if treeBytes >= d.parallelMin && r.numFrags <= treeBytes/4+16 && (runtime.GOMAXPROCS(0) > 1 || d.parallelMin == 0) {
-		return d.fragmentsParallel(r)
+		if err := d.fragmentsParallel(r, roots); err != nil {
+			return nil, err
+		}
+	} else {
+		d.boxWords()
+		b := &plainBuilder{p: r, table: d.table, roots: roots, stack: make([]plainFrame, 0, 64)}
+		b.slabs.size(r.end-r.start, r.w0, uint64(len(d.data)))
+		c := r.at(r.start, 0)
+		if err := b.run(&c, r.end+1); err != nil {
+			return nil, err
+		}
 	}
-	d.boxWords()
-	b := &plainBuilder{p: r, table: d.table, stack: make([]plainFrame, 0, 64)}
-	b.slabs.size(r.end-r.start, r.w0, uint64(len(d.data)))
-	c := r.at(r.start, 0)
-	if err := b.run(&c, r.end+1); err != nil {
-		return err
+	return roots.app(r.numFrags - 1), nil
+}
+
+// rootTable holds the root app nodes of the fragments, by fragment number,
+// in blocks of rootBlockLen allocated when a fragment in them is first
+// built or referred to (a reference is to an earlier fragment, so a
+// hostile input cannot make it allocate more than rootBlockLen nodes ahead
+// of the fragments it has reached). The value of a fragment entry is thus
+// computed, not loaded from a table of millions of entries (a cache miss
+// per reference: a sixth of the decoding time on the benchmark seed).
+// Both workers of the parallel decoder use it; a block's pointer is set
+// once, by compare-and-swap.
+type rootTable struct {
+	n      uint64 // fragments
+	blocks []atomic.Pointer[[]plan.App]
+}
+
+const rootBlockLen = 256
+
+func newRootTable(n uint64) *rootTable {
+	return &rootTable{n: n, blocks: make([]atomic.Pointer[[]plan.App], (n+rootBlockLen-1)/rootBlockLen)}
+}
+
+// app returns the root app node of fragment f (< n).
+func (t *rootTable) app(f uint64) *plan.App {
+	p := t.blocks[f/rootBlockLen].Load()
+	if p == nil {
+		p = t.alloc(f)
 	}
-	d.table = b.table
-	return nil
+	return &(*p)[f%rootBlockLen]
+}
+
+//go:noinline
+func (t *rootTable) alloc(f uint64) *[]plan.App {
+	lo := f / rootBlockLen * rootBlockLen
+	block := make([]plan.App, min(rootBlockLen, t.n-lo))
+	b := &t.blocks[f/rootBlockLen]
+	if b.CompareAndSwap(nil, &block) {
+		return &block
+	}
+	return b.Load()
 }
 
 // splitCtl coordinates the two workers of fragmentsParallel.
@@ -264,10 +291,6 @@ type splitCtl struct {
 	// written by worker 1 before its claim, read by worker 0 after it.
 	frag, trees uint64
 	_           [64]byte
-	// pub is how many fragments' table entries worker 0 has set, at
-	// least (it publishes now and then).
-	pub atomic.Uint64
-	_   [64]byte
 	// failed is set when worker 0 stops with an error, so that worker 1
 	// neither waits for it nor keeps decoding.
 	failed atomic.Bool
@@ -290,20 +313,18 @@ var parallelSplits atomic.Uint64
 var errWorkerStopped = errors.New("seed: decoding stopped")
 
 // fragmentsParallel decodes on two workers (see the top of this file).
-func (d *decoder) fragmentsParallel(p *treeReader) error {
+func (d *decoder) fragmentsParallel(p *treeReader, roots *rootTable) error {
 	region := p.end - p.start
 	chunk := region/reserveChunks + 1
 	target := p.start + region/splitDen*splitNum
-	// Every fragment's entry is set in place, by one worker or the other.
-	table := slices.Grow(d.table, int(p.numFrags))[:p.L-p.gap+p.numFrags]
 	ctl := &splitCtl{done: make(chan struct{}), decided: make(chan struct{})}
 	ctl.state.Store(p.start + chunk)
 
-	w0 := &plainBuilder{p: p, table: table, ctl: ctl, stack: make([]plainFrame, 0, 64)}
+	w0 := &plainBuilder{p: p, table: d.table, roots: roots, ctl: ctl, stack: make([]plainFrame, 0, 64)}
 	// Worker 0's share is about the bits up to target; a little more in
 	// its first slabs saves a second, mostly unused one.
 	w0.slabs.size(target-p.start+region/16, p.w0, uint64(len(d.data))/splitDen*splitNum)
-	w1 := &plainBuilder{p: p, table: table, ctl: ctl, worker1: true, stack: make([]plainFrame, 0, 64)}
+	w1 := &plainBuilder{p: p, table: d.table, roots: roots, ctl: ctl, worker1: true, stack: make([]plainFrame, 0, 64)}
 	w1.slabs.size(p.end-target, p.w0, uint64(len(d.data))/splitDen*(splitDen-splitNum))
 	boxed := make(chan struct{})
 	go func() {
@@ -329,18 +350,7 @@ func (d *decoder) fragmentsParallel(p *treeReader) error {
 		<-ctl.done
 		return err
 	}
-	d.table = table
 	return nil
-}
-
-// publish records that the table entries of the fragments before c's and,
-// if its root is made, of c's own are set.
-func (b *plainBuilder) publish(c *cursor) {
-	n := c.fi
-	if len(b.stack) != 0 {
-		n++
-	}
-	b.ctl.pub.Store(n)
 }
 
 // first is worker 0: it decodes from the start, extending its reservation
@@ -358,9 +368,8 @@ func (b *plainBuilder) first(chunk uint64) error {
 			<-ctl.done // worker 1 found nothing to claim
 			return nil
 		}
-		// c.pos >= resv: publish, and extend the reservation unless
-		// worker 1 has claimed the bits from resv on.
-		b.publish(&c)
+		// c.pos >= resv: extend the reservation unless worker 1 has
+		// claimed the bits from resv on.
 		if ctl.state.CompareAndSwap(resv, resv+chunk) {
 			resv += chunk
 		} else {
@@ -371,7 +380,6 @@ func (b *plainBuilder) first(chunk uint64) error {
 	if err := b.run(&c, m); err != nil {
 		return err
 	}
-	b.publish(&c)
 	if c.pos != m || c.fi != ctl.frag || c.trees != ctl.trees {
 		// Cannot happen: both parse the same bits.
 		return corruptf("internal error: parallel decoders disagree at bit %d", m)
@@ -420,32 +428,7 @@ func (b *plainBuilder) second(target uint64, boxed <-chan struct{}) error {
 	// Decode the T trees left in fragment F into a pseudo-spine that is
 	// never closed, then the later fragments.
 	ctl.suffix = make([]plan.Value, c.trees)
-	b.known = p.L + ctl.pub.Load()
 	<-boxed
 	b.stack = append(b.stack[:0], plainFrame{args: ctl.suffix})
 	return b.run(&c, p.end+1)
-}
-
-// await waits until worker 0 has set the table entries of the fragments
-// that idxs refer to. Worker 1 sets the entries of fragments after F
-// itself, before any leaf refers to them.
-func (b *plainBuilder) await(idxs []uint64) error {
-	last := b.p.L + b.ctl.frag // the last entry worker 0 sets
-	if b.known > last {
-		return nil // all that worker 0 sets is there
-	}
-	var need uint64 // entries below need must be set
-	for _, idx := range idxs {
-		if idx <= last && idx >= need {
-			need = idx + 1
-		}
-	}
-	for need > b.known {
-		if b.ctl.failed.Load() {
-			return errWorkerStopped
-		}
-		runtime.Gosched()
-		b.known = b.p.L + b.ctl.pub.Load()
-	}
-	return nil
 }
