@@ -163,6 +163,10 @@ func inParts(parts int, f func(g int)) {
 	wg.Wait()
 }
 
+// bottomMeet records that dedup's pass met bottom cell b's first raw cell
+// when the deduplicated tree had pos cells (see fragmentOrder).
+type bottomMeet struct{ b, pos int32 }
+
 // bottom groups the raw cells whose children are both leaves (in a tree
 // most cells are near the leaves: half of a balanced tree's) by sorting
 // their keys. For each group of two or more it makes the cell, hot from
@@ -172,7 +176,9 @@ func inParts(parts int, f func(g int)) {
 // memory, and dedup's pass finds a grouped cell's node in place instead of
 // at its group's first raw cell (a cache miss each). The pass makes the
 // other cells in raw order, which keeps the deduplicated tree in about the
-// order the fragment writer walks it. None of the bottom cells enters the
+// order the fragment writer walks it. bottom marks each group's first raw
+// cell (seen bit 8), where the pass records the group in e.bottomSeq. None
+// of the bottom cells enters the
 // hash table: a probe for a cell of two leaves can only come from dedup's
 // pass, which does not make them that way, and encoder.touch indexes
 // parents of cells.
@@ -209,6 +215,7 @@ func (e *encoder) bottom(seen []uint8) {
 				seen[p.i] = 4
 				e.raw[p.i].h = id
 			}
+			seen[a[i].i] = 4 | 8 // the first member: the sort is stable
 		}
 		i = j
 	}
@@ -250,9 +257,14 @@ func (e *encoder) dedup(rawRoot int32) int32 {
 		return y
 	}
 	e.bottom(seen)
+	seq := e.scratch.bottomSeq[:0]
 	for c := range raw {
 		if seen[c]&4 != 0 {
-			continue // in a group: bottom made its cell
+			// In a group: bottom made its cell.
+			if seen[c]&8 != 0 {
+				seq = push(seq, bottomMeet{raw[c].h, int32(len(e.cells))})
+			}
+			continue
 		}
 		rc := raw[c]
 		if rc.h < 0 && rc.t < 0 {
@@ -265,8 +277,48 @@ func (e *encoder) dedup(rawRoot int32) int32 {
 		t := resolve(rc.t)
 		raw[c].h = e.cell(h, t)
 	}
+	e.bottomSeq = seq
+	e.scratch.bottomSeq = seq[:0]
 	if rawRoot < 0 {
 		return resolve(rawRoot)
 	}
 	return raw[rawRoot].h
+}
+
+// fragmentOrder returns the fragments (the root, and the cells that
+// fragNum marks stFrag: two or more incoming edges) in canonical order:
+// post-order, head first, as a depth-first walk of the deduplicated tree
+// from the root meets them (SEED.md section 11.3).
+//
+// It needs no walk. The raw tree lists its cells in exactly that
+// post-order, each at every place it completes in the value (children
+// first, head before tail: tree appends a spine's cell after its argument,
+// splitTree the last argument's cells after the rest), except that a
+// pointer-shared app is listed once, where the walk first completes it. The
+// walk from the root completes every cell first where the raw tree first
+// lists a raw cell of it. dedup's pass makes each cell at its first raw
+// cell, in raw order, so the cells it makes are already in canonical
+// order; only bottom's cells were made ahead, and e.bottomSeq says, in raw
+// order, how many cells the pass had made when it met each one's first
+// raw cell. Merging the two gives the order.
+func (e *encoder) fragmentOrder(fragNum []int32, order []int32) []int32 {
+	seq := e.bottomSeq
+	j := 0
+	for c := int32(len(seq)); c < int32(len(e.cells)); c++ {
+		for j < len(seq) && seq[j].pos <= c {
+			if b := seq[j].b; fragNum[b] == stFrag {
+				order = append(order, b)
+			}
+			j++
+		}
+		if fragNum[c] == stFrag {
+			order = append(order, c)
+		}
+	}
+	for _, m := range seq[j:] {
+		if fragNum[m.b] == stFrag {
+			order = append(order, m.b)
+		}
+	}
+	return order
 }

@@ -134,6 +134,8 @@ type encoder struct {
 
 	stack []encFrame
 
+	bottomSeq []bottomMeet // dedup: bottom cells in raw order
+
 	scratch *scratch
 }
 
@@ -162,6 +164,8 @@ type scratch struct {
 	fragNum   []int32
 	stack     []int32
 	seen      []uint8
+	bottomSeq []bottomMeet
+	order     []int32
 	sort      pendSort
 }
 
@@ -314,6 +318,14 @@ func (e *encoder) bigLeaf(w []uint64) (int32, error) {
 	}
 	return leafID(int(id), leafBig), nil
 }
+
+// The states of a cell in encode's fragNum before it is numbered: no
+// incoming edge yet, one, or two or more (a fragment).
+const (
+	stNone = -1
+	stOne  = -2
+	stFrag = -3
+)
 
 // Lazy indexing of cells. A cell is hot once it has been returned a second
 // time (a hash hit or a memo hit); leaves are always hot. A cold cell has
@@ -773,64 +785,10 @@ func (e *encoder) encode(v plan.Value) ([]byte, error) {
 		return padTo8(out), nil
 	}
 
-	// Fragments: the root and every cell with two or more incoming edges.
-	// One state per cell (a single array keeps the walks below to one
-	// cache miss per cell): fragment number >= 0 once numbered, else
-	// stNone (no incoming edge yet), stOne, stFrag (two or more: a
-	// fragment to be numbered) or stEntered.
-	const (
-		stNone    = -1
-		stOne     = -2
-		stFrag    = -3
-		stEntered = -4
-	)
 	cells := e.cells
-	fragNum := grow(e.scratch.fragNum, len(cells))
-	e.scratch.fragNum = fragNum
-	for i := range fragNum {
-		fragNum[i] = stNone
-	}
-	for _, c := range cells {
-		if c.h >= 0 && fragNum[c.h] > stFrag {
-			fragNum[c.h]--
-		}
-		if c.t >= 0 && fragNum[c.t] > stFrag {
-			fragNum[c.t]--
-		}
-	}
-	fragNum[root] = stFrag
-	// Number fragments in post-order, head first.
-	var order []int32
-	st := append(e.scratch.stack[:0], root)
+	fragNum, order := e.numberFragments(root)
+	st := e.scratch.stack[:0]
 	defer func() { e.scratch.stack = st[:0] }()
-	for len(st) > 0 {
-		c := st[len(st)-1]
-		st = st[:len(st)-1]
-		if c < 0 { // post visit of ^c
-			c = ^c
-			if fragNum[c] == stEntered {
-				fragNum[c] = int32(len(order))
-				order = append(order, c)
-			}
-			continue
-		}
-		switch f := fragNum[c]; {
-		case f == stFrag:
-			// A fragment: numbered at its post visit.
-			fragNum[c] = stEntered
-			st = append(st, ^c)
-		case f >= 0 || f == stEntered:
-			continue
-		}
-		// Cells with one incoming edge are met once and need no post
-		// visit.
-		if t := cells[c].t; t >= 0 {
-			st = append(st, t)
-		}
-		if h := cells[c].h; h >= 0 {
-			st = append(st, h)
-		}
-	}
 
 	// Tree bits: fragment i with k leaves takes k*(W_i+2)-2 bits, and the
 	// fragments hold cells+fragments leaves in all.
@@ -873,6 +831,34 @@ func (e *encoder) encode(v plan.Value) ([]byte, error) {
 	out = bw.finish()
 	binary.LittleEndian.PutUint64(out[32:], uint64(len(order)))
 	return padTo8(out), nil
+}
+
+// numberFragments finds the fragments: the root and every cell with two or
+// more incoming edges, and numbers them in canonical order. fragNum holds
+// one entry per cell (a single array keeps the writer's walk to one cache
+// miss per cell): its fragment number, or a negative state (stNone,
+// stOne) for the others; order lists the fragments' cells by number.
+func (e *encoder) numberFragments(root int32) (fragNum, order []int32) {
+	fragNum = grow(e.scratch.fragNum, len(e.cells))
+	e.scratch.fragNum = fragNum
+	for i := range fragNum {
+		fragNum[i] = stNone
+	}
+	for _, c := range e.cells {
+		if c.h >= 0 && fragNum[c.h] > stFrag {
+			fragNum[c.h]--
+		}
+		if c.t >= 0 && fragNum[c.t] > stFrag {
+			fragNum[c.t]--
+		}
+	}
+	fragNum[root] = stFrag
+	order = e.fragmentOrder(fragNum, e.scratch.order[:0])
+	e.scratch.order = order[:0]
+	for i, c := range order {
+		fragNum[c] = int32(i)
+	}
+	return fragNum, order
 }
 
 // push appends x to s, doubling the capacity when it is full: append

@@ -89,3 +89,97 @@ func TestRadixSort(t *testing.T) {
 		}
 	}
 }
+
+// TestFragmentOrder checks encoder.fragmentOrder, which numbers the
+// fragments from the order dedup made the cells in, against the definition:
+// a depth-first walk of the deduplicated tree from the root, head first,
+// numbering each fragment at its post visit. Values of every convention
+// with heavy sharing (by pointer and structural), laws, pins and holes, and
+// large trees split over two walks.
+func TestFragmentOrder(t *testing.T) {
+	old := splitMin
+	defer func() { splitMin = old }()
+	r := rand.New(rand.NewPCG(8, 9))
+	type tc struct {
+		v    plan.Value
+		conv Convention
+	}
+	var cases []tc
+	for i := range 600 {
+		conv := []Convention{Raw, Pallas, Plan4, Body}[i%4]
+		g := &gen{r: r, laws: conv != Raw, pins: conv != Raw}
+		v := g.value(5 + r.IntN(150))
+		cases = append(cases, tc{v, conv}, tc{plan.A(v, g.nat(), v), conv})
+	}
+	for range 6 {
+		var pool []plan.Value
+		for range r.IntN(40) {
+			pool = append(pool, largeTree(r, 1+r.IntN(4), pool))
+		}
+		cases = append(cases, tc{largeTree(r, 10+r.IntN(3), pool), Raw})
+	}
+	cases = append(cases, tc{BenchTree(12), Raw})
+	checked := 0
+	for i, c := range cases {
+		splitMin = []int{0, 1 << 30}[i%2]
+		e := newEncoder(c.conv)
+		e.nHoles = 1
+		rawRoot, err := e.splitTree(c.v)
+		if err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		if _, err := e.internPending(); err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		root := e.dedup(rawRoot)
+		if root < 0 {
+			e.release()
+			continue
+		}
+		fragNum, order := e.numberFragments(root)
+		got := slices.Clone(order)
+		want := dfsFragments(e.cells, fragNum, root)
+		if !slices.Equal(got, want) {
+			t.Fatalf("case %d (%v): %d fragments, want %d in walk order: %v, want %v", i, c.conv, len(got), len(want), head(got), head(want))
+		}
+		if len(want) > 1 {
+			checked++
+		}
+		e.release()
+	}
+	if checked < 500 {
+		t.Fatalf("only %d cases had more than one fragment", checked)
+	}
+}
+
+func head(s []int32) []int32 { return s[:min(len(s), 12)] }
+
+// dfsFragments numbers the fragments by their definition (see
+// TestFragmentOrder): fragNum says which cells are fragments (>= 0).
+func dfsFragments(cells []cell, fragNum []int32, root int32) []int32 {
+	entered := make([]bool, len(cells))
+	var order []int32
+	st := []int32{root}
+	for len(st) > 0 {
+		c := st[len(st)-1]
+		st = st[:len(st)-1]
+		if c < 0 { // post visit of fragment ^c
+			order = append(order, ^c)
+			continue
+		}
+		if fragNum[c] >= 0 {
+			if entered[c] {
+				continue
+			}
+			entered[c] = true
+			st = append(st, ^c)
+		}
+		if t := cells[c].t; t >= 0 {
+			st = append(st, t)
+		}
+		if h := cells[c].h; h >= 0 {
+			st = append(st, h)
+		}
+	}
+	return order
+}
