@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -164,6 +165,7 @@ type scratch struct {
 	fragNum   []int32
 	stack     []int32
 	seen      []uint8
+	tailBits  []byte
 	bottomSeq []bottomMeet
 	order     []int32
 	sort      pendSort
@@ -796,11 +798,9 @@ func (e *encoder) encode(v plan.Value) ([]byte, error) {
 	if need := prefix + (len(cells)+len(order))*int(maxW+2)/8 + 16; cap(out) < need {
 		out = append(make([]byte, 0, need), out...)
 	}
-	var bw bitWriter
-	bw.buf = out
-	for i, fc := range order {
-		W := bitwidth(uint64(L + i - 1))
-		st = append(st[:0], cells[fc].t, cells[fc].h) // implicit root 1
+	// writeTrees writes the leaves of the trees on st (the last first)
+	// in a fragment of index width W, and returns st empty.
+	writeTrees := func(bw *bitWriter, st []int32, W uint) []int32 {
 		for len(st) > 0 {
 			// One leaf: the run of ones of the cells down the left
 			// spine that are not fragments, then a 0 and the index
@@ -827,6 +827,37 @@ func (e *encoder) encode(v plan.Value) ([]byte, error) {
 			}
 			bw.write(1<<ones-1|idx<<(ones+1), ones+W+1)
 		}
+		return st
+	}
+	// The root fragment is last. When its tail is a large tree of its
+	// own (the last argument of the value: half of a balanced tree), a
+	// second goroutine writes that tree's bits, which are the last ones,
+	// into a buffer of its own, while this one writes everything before
+	// them; they are then appended (about 2 ms for 10 MB, against 30 for
+	// writing them).
+	last := len(order) - 1
+	rootCell := cells[order[last]]
+	var tail *tailWriter
+	if t := rootCell.t; len(cells) >= parallelWriteMin && t >= 0 && fragNum[t] < 0 && runtime.GOMAXPROCS(0) > 1 {
+		tail = &tailWriter{done: make(chan struct{})}
+		tail.bw.buf = e.scratch.tailBits[:0]
+		go func() {
+			defer close(tail.done)
+			writeTrees(&tail.bw, []int32{t}, bitwidth(uint64(L+last-1)))
+		}()
+	}
+	var bw bitWriter
+	bw.buf = out
+	for i, fc := range order {
+		W := bitwidth(uint64(L + i - 1))
+		if i == last && tail != nil {
+			st = writeTrees(&bw, append(st[:0], rootCell.h), W) // implicit root 1
+			<-tail.done
+			bw.appendBits(&tail.bw)
+			e.scratch.tailBits = tail.bw.buf[:0]
+			break
+		}
+		st = writeTrees(&bw, append(st[:0], cells[fc].t, cells[fc].h), W) // implicit root 1
 	}
 	out = bw.finish()
 	binary.LittleEndian.PutUint64(out[32:], uint64(len(order)))
@@ -887,6 +918,16 @@ func padTo8(b []byte) []byte {
 	return b
 }
 
+// parallelWriteMin is the least number of cells from which encode writes
+// the root's tail on a second goroutine (tests lower it).
+var parallelWriteMin = 1 << 16
+
+// tailWriter is the second goroutine's writer of the root fragment's tail.
+type tailWriter struct {
+	bw   bitWriter
+	done chan struct{}
+}
+
 // bitWriter appends bits least significant first.
 type bitWriter struct {
 	buf []byte
@@ -909,6 +950,17 @@ func (b *bitWriter) write(v uint64, w uint) {
 		return
 	}
 	b.n += w
+}
+
+// appendBits appends the bits written to o (which must not be used
+// afterwards).
+func (b *bitWriter) appendBits(o *bitWriter) {
+	for i := 0; i+8 <= len(o.buf); i += 8 {
+		b.write(binary.LittleEndian.Uint64(o.buf[i:]), 64)
+	}
+	if o.n > 0 {
+		b.write(o.acc, o.n)
+	}
 }
 
 func (b *bitWriter) finish() []byte {

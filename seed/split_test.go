@@ -11,16 +11,18 @@ import (
 )
 
 // TestSplitSameBytes: encoding with the last argument walked on a second
-// goroutine gives the same bytes as one walk, on the benchmark tree and on
-// random values with heavy sharing and big nats (splitMin 0 splits every
-// app root).
+// goroutine, and the root fragment's tail written on one, gives the same
+// bytes as one walk and one writer, on the benchmark tree and on random
+// values with heavy sharing and big nats (splitMin 0 splits every app
+// root, parallelWriteMin 0 splits the writing whenever the root's tail is
+// a cell that is not a fragment).
 func TestSplitSameBytes(t *testing.T) {
-	old := splitMin
-	defer func() { splitMin = old }()
+	old, oldWrite := splitMin, parallelWriteMin
+	defer func() { splitMin, parallelWriteMin = old, oldWrite }()
 	enc := func(v plan.Value, split bool) ([]byte, error) {
-		splitMin = 1 << 30
+		splitMin, parallelWriteMin = 1<<30, 1<<30
 		if split {
-			splitMin = 0
+			splitMin, parallelWriteMin = 0, 0
 		}
 		return Encode(v, Raw)
 	}
