@@ -321,11 +321,10 @@ func (e *encoder) bigLeaf(w []uint64) (int32, error) {
 	return leafID(int(id), leafBig), nil
 }
 
-// The states of a cell in encode's fragNum before it is numbered: no
-// incoming edge yet, one, or two or more (a fragment).
+// The states of a cell in encode's fragNum before it is numbered: a
+// fragment or not.
 const (
 	stNone = -1
-	stOne  = -2
 	stFrag = -3
 )
 
@@ -338,12 +337,27 @@ const (
 // without touching it, and a cell's parent is indexed when the cell turns
 // hot. In a mostly unshared tree this skips the hash table (a cache miss
 // per access) for every cell above the bottom level.
+//
+// meta also counts a cell's incoming edges, which make it a fragment when
+// there are two or more: a cold cell has one (its parent) or none, and a
+// hot cell's count, up to two, is in its meta (metaHot, metaHot1,
+// metaHot2), next to the hotness that cell has just checked, so counting
+// costs no cache miss of its own.
 const (
 	metaNone = -1 // cold, no parent yet
-	metaHot  = -2
+	metaHot  = -2 // hot, no incoming edge yet
+	metaHot1 = -3 // hot, one incoming edge
+	metaHot2 = -4 // hot, two or more: a fragment
 )
 
-func (e *encoder) isHot(x int32) bool { return x < 0 || e.meta[x] == metaHot }
+func (e *encoder) isHot(x int32) bool { return x < 0 || e.meta[x] <= metaHot }
+
+// edge counts an incoming edge of the hot cell x (not a leaf).
+func (e *encoder) edge(x int32) {
+	if m := e.meta[x]; m > metaHot2 {
+		e.meta[x] = m - 1
+	}
+}
 
 func cellKey(h, t int32) uint64 { return uint64(uint32(h))<<32 | uint64(uint32(t)) }
 
@@ -366,13 +380,17 @@ func (e *encoder) cell(h, t int32) int32 {
 			e.touch(found)
 			return found
 		}
-	} else {
-		if !hotH {
-			e.meta[h] = id
-		}
-		if !hotT {
-			e.meta[t] = id
-		}
+	}
+	// A new cell: its children have one more incoming edge.
+	if !hotH {
+		e.meta[h] = id
+	} else if h >= 0 {
+		e.edge(h)
+	}
+	if !hotT {
+		e.meta[t] = id
+	} else if t >= 0 {
+		e.edge(t)
 	}
 	e.cells = append(e.cells, cell{h, t})
 	e.meta = append(e.meta, metaNone)
@@ -385,11 +403,12 @@ func (e *encoder) touch(x int32) {
 		return
 	}
 	p := e.meta[x]
-	if p == metaHot {
+	if p <= metaHot {
 		return
 	}
 	e.meta[x] = metaHot
 	if p >= 0 {
+		e.meta[x] = metaHot1 // its parent
 		c := e.cells[p]
 		if e.isHot(c.h) && e.isHot(c.t) {
 			e.cons.findOrAdd(cellKey(c.h, c.t), p)
@@ -867,20 +886,16 @@ func (e *encoder) encode(v plan.Value) ([]byte, error) {
 // numberFragments finds the fragments: the root and every cell with two or
 // more incoming edges, and numbers them in canonical order. fragNum holds
 // one entry per cell (a single array keeps the writer's walk to one cache
-// miss per cell): its fragment number, or a negative state (stNone,
-// stOne) for the others; order lists the fragments' cells by number.
+// miss per cell): its fragment number, or stNone for the others; order
+// lists the fragments' cells by number.
 func (e *encoder) numberFragments(root int32) (fragNum, order []int32) {
 	fragNum = grow(e.scratch.fragNum, len(e.cells))
 	e.scratch.fragNum = fragNum
-	for i := range fragNum {
+	meta := e.meta[:len(fragNum)]
+	for i, m := range meta {
 		fragNum[i] = stNone
-	}
-	for _, c := range e.cells {
-		if c.h >= 0 && fragNum[c.h] > stFrag {
-			fragNum[c.h]--
-		}
-		if c.t >= 0 && fragNum[c.t] > stFrag {
-			fragNum[c.t]--
+		if m == metaHot2 { // counted by dedup (see metaHot2)
+			fragNum[i] = stFrag
 		}
 	}
 	fragNum[root] = stFrag

@@ -92,8 +92,9 @@ func TestRadixSort(t *testing.T) {
 	}
 }
 
-// TestFragmentOrder checks encoder.fragmentOrder, which numbers the
-// fragments from the order dedup made the cells in, against the definition:
+// TestFragmentOrder checks encoder.numberFragments, which takes the
+// fragments from the incoming edges dedup counted and numbers them by the
+// order dedup made the cells in, against the definition:
 // a depth-first walk of the deduplicated tree from the root, head first,
 // numbering each fragment at its post visit. Values of every convention
 // with heavy sharing (by pointer and structural), laws, pins and holes, and
@@ -138,9 +139,9 @@ func TestFragmentOrder(t *testing.T) {
 			e.release()
 			continue
 		}
-		fragNum, order := e.numberFragments(root)
+		_, order := e.numberFragments(root)
 		got := slices.Clone(order)
-		want := dfsFragments(e.cells, fragNum, root)
+		want := dfsFragments(e.cells, root)
 		if !slices.Equal(got, want) {
 			t.Fatalf("case %d (%v): %d fragments, want %d in walk order: %v, want %v", i, c.conv, len(got), len(want), head(got), head(want))
 		}
@@ -156,9 +157,19 @@ func TestFragmentOrder(t *testing.T) {
 
 func head(s []int32) []int32 { return s[:min(len(s), 12)] }
 
-// dfsFragments numbers the fragments by their definition (see
-// TestFragmentOrder): fragNum says which cells are fragments (>= 0).
-func dfsFragments(cells []cell, fragNum []int32, root int32) []int32 {
+// dfsFragments finds and numbers the fragments by their definition (see
+// TestFragmentOrder): the root and the cells with two or more incoming
+// edges.
+func dfsFragments(cells []cell, root int32) []int32 {
+	edges := make([]int, len(cells))
+	for _, c := range cells {
+		for _, x := range []int32{c.h, c.t} {
+			if x >= 0 {
+				edges[x]++
+			}
+		}
+	}
+	isFrag := func(c int32) bool { return c == root || edges[c] >= 2 }
 	entered := make([]bool, len(cells))
 	var order []int32
 	st := []int32{root}
@@ -169,7 +180,7 @@ func dfsFragments(cells []cell, fragNum []int32, root int32) []int32 {
 			order = append(order, ^c)
 			continue
 		}
-		if fragNum[c] >= 0 {
+		if isFrag(c) {
 			if entered[c] {
 				continue
 			}
