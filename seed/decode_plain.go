@@ -73,6 +73,8 @@ type plainBuilder struct {
 	p     *treeReader
 	table []plan.Value // entries below the fragments, without the words
 	roots *rootTable
+	// readyBlocks: the root blocks below it are allocated.
+	readyBlocks uint64
 	stack []plainFrame
 	slabs slabs
 
@@ -112,6 +114,9 @@ func (b *plainBuilder) run(c *cursor, stop uint64) error {
 		b.slabs = sl
 	}()
 	p, idxs, ks := b.p, &b.idxs, &b.ks
+	if c.fi < p.numFrags {
+		b.ready(c.fi)
+	}
 	for c.fi < p.numFrags {
 		n, err := p.readBatch(c, stop, ks, idxs)
 		if err != nil {
@@ -168,6 +173,9 @@ func (b *plainBuilder) run(c *cursor, stop uint64) error {
 		if c.trees == 0 {
 			top, deep = 0, deep[:0]
 			c.next()
+			if c.fi < p.numFrags && c.fi%rootBlockLen == 0 {
+				b.ready(c.fi)
+			}
 			continue
 		}
 		if c.pos >= stop && c.implicit == 0 {
@@ -250,34 +258,39 @@ func (d *decoder) fragmentsPlain(r *treeReader) (plan.Value, error) {
 // Both workers of the parallel decoder use it; a block's pointer is set
 // once, by compare-and-swap.
 type rootTable struct {
-	n      uint64 // fragments
-	blocks []atomic.Pointer[[]plan.App]
+	blocks []atomic.Pointer[rootBlock]
 }
 
-const rootBlockLen = 256
+// rootBlockLen: a block is 5 KB, the most memory a hostile input can make
+// the decoder reserve ahead of what it has shown.
+const rootBlockLen = 128
+
+type rootBlock [rootBlockLen]plan.App
 
 func newRootTable(n uint64) *rootTable {
-	return &rootTable{n: n, blocks: make([]atomic.Pointer[[]plan.App], (n+rootBlockLen-1)/rootBlockLen)}
+	return &rootTable{blocks: make([]atomic.Pointer[rootBlock], (n+rootBlockLen-1)/rootBlockLen)}
 }
 
-// app returns the root app node of fragment f (< n).
+// app returns the root app node of fragment f, whose block must be
+// allocated (plainBuilder.ready).
 func (t *rootTable) app(f uint64) *plan.App {
-	p := t.blocks[f/rootBlockLen].Load()
-	if p == nil {
-		p = t.alloc(f)
-	}
-	return &(*p)[f%rootBlockLen]
+	return &t.blocks[f/rootBlockLen].Load()[f%rootBlockLen]
 }
 
-//go:noinline
-func (t *rootTable) alloc(f uint64) *[]plan.App {
-	lo := f / rootBlockLen * rootBlockLen
-	block := make([]plan.App, min(rootBlockLen, t.n-lo))
-	b := &t.blocks[f/rootBlockLen]
-	if b.CompareAndSwap(nil, &block) {
-		return &block
+// alloc allocates block i unless it is.
+func (t *rootTable) alloc(i uint64) {
+	if t.blocks[i].Load() == nil {
+		t.blocks[i].CompareAndSwap(nil, new(rootBlock))
 	}
-	return b.Load()
+}
+
+// ready allocates the root blocks up to fragment fi's, if b has not.
+// Leaves refer to fragments before the one they are in, so a worker calls
+// it when it reaches a fragment.
+func (b *plainBuilder) ready(fi uint64) {
+	for ; b.readyBlocks <= fi/rootBlockLen; b.readyBlocks++ {
+		b.roots.alloc(b.readyBlocks)
+	}
 }
 
 // splitCtl coordinates the two workers of fragmentsParallel.
