@@ -75,8 +75,8 @@ type plainBuilder struct {
 	roots *rootTable
 	// readyBlocks: the root blocks below it are allocated.
 	readyBlocks uint64
-	stack []plainFrame
-	slabs slabs
+	stack       []plainFrame
+	slabs       slabs
 
 	// Parallel decoding only.
 	ctl     *splitCtl
