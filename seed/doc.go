@@ -88,7 +88,8 @@
 // case). Raw, Pallas and Plan4 decoding reserves node memory up front, as
 // much as the tree could need but at most about 4.5 bytes per byte of
 // input, and past that grows by an eighth of what it has as the data
-// proves it needs more. Bits after the last fragment are ignored (plan-di-c files have a 1
+// proves it needs more; the fragments' root nodes are kept apart, in 5 KB
+// blocks allocated as the decoder reaches the fragments. Bits after the last fragment are ignored (plan-di-c files have a 1
 // bit there); a store that needs canonical bytes re-encodes and compares.
 // Errors about the bytes wrap ErrCorrupt and say what and where: a header
 // byte offset, a bignat number, or a fragment number and absolute bit
