@@ -177,11 +177,10 @@ type bottomMeet struct{ b, pos int32 }
 // at its group's first raw cell (a cache miss each). The pass makes the
 // other cells in raw order, which keeps the deduplicated tree in about the
 // order the fragment writer walks it. bottom marks each group's first raw
-// cell (seen bit 8), where the pass records the group in e.bottomSeq. None
-// of the bottom cells enters the
-// hash table: a probe for a cell of two leaves can only come from dedup's
-// pass, which does not make them that way, and encoder.touch indexes
-// parents of cells.
+// cell (seen bit 8), where the pass records the group in e.bottomSeq
+// (fragmentOrder). None of the bottom cells enters the hash table: a probe
+// for a cell of two leaves can only come from dedup's pass, which does not
+// make them that way, and encoder.touch indexes parents of cells.
 func (e *encoder) bottom(seen []uint8) {
 	ps := &e.scratch.sort
 	pend := ps.id

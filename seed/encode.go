@@ -406,9 +406,9 @@ func (e *encoder) touch(x int32) {
 	if p <= metaHot {
 		return
 	}
-	e.meta[x] = metaHot
+	e.meta[x] = metaHot // no incoming edge yet
 	if p >= 0 {
-		e.meta[x] = metaHot1 // its parent
+		e.meta[x] = metaHot1 // one, from its parent p
 		c := e.cells[p]
 		if e.isHot(c.h) && e.isHot(c.t) {
 			e.cons.findOrAdd(cellKey(c.h, c.t), p)
