@@ -249,9 +249,9 @@ func (d *decoder) fragmentsPlain(r *treeReader) (plan.Value, error) {
 }
 
 // rootTable holds the root app nodes of the fragments, by fragment number,
-// in blocks of rootBlockLen allocated when a fragment in them is first
-// built or referred to (a reference is to an earlier fragment, so a
-// hostile input cannot make it allocate more than rootBlockLen nodes ahead
+// in blocks of rootBlockLen allocated when a worker reaches a fragment in
+// them (plainBuilder.ready; a leaf refers only to earlier fragments, so a
+// hostile input cannot make the decoder allocate more than one block ahead
 // of the fragments it has reached). The value of a fragment entry is thus
 // computed, not loaded from a table of millions of entries (a cache miss
 // per reference: a sixth of the decoding time on the benchmark seed).
@@ -305,7 +305,7 @@ type splitCtl struct {
 	frag, trees uint64
 	_           [64]byte
 	// failed is set when worker 0 stops with an error, so that worker 1
-	// neither waits for it nor keeps decoding.
+	// stops too.
 	failed atomic.Bool
 
 	// Worker 1's results, read by worker 0 after done is closed.
