@@ -127,15 +127,7 @@ func runEval(env *Env, args []string) error {
 // printEvalResult prints a finished evaluation (or stores it, --pin).
 func printEvalResult(env *Env, sc *storeCache, res eval.Result) error {
 	if pin, _ := env.Flags.GetBool("pin"); pin {
-		// The reading store (if any) must be closed before the writer
-		// opens: one process, one store handle.
-		sc.Close()
-		st, err := OpenStore(env, false)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		c, err := st.PutPin(asPin(res.Value))
+		c, err := storeValue(env, sc, asPin(res.Value), nil)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -34,8 +35,6 @@ func TestEvalCommand(t *testing.T) {
 	if _, errs, code := pstore(t, dir, "", "eval", `(0 "bh" 1 (1 2 2) 0)`); code != ExitEvalFailed || !strings.Contains(errs, "loop") {
 		t.Fatalf("loop: %d %q", code, errs)
 	}
-	loop := `({"down" 1 (0 (0 (2 (2 0)) 0) 1)} 5)`
-	_ = loop
 	if _, errs, code := pstore(t, dir, "", "eval", "--steps", "5", "--no-jets", "("+mul+" 300 400)"); code != ExitBudget || !strings.Contains(errs, "after 5 steps") {
 		t.Fatalf("budget: %d %q", code, errs)
 	}
@@ -49,5 +48,18 @@ func TestEvalCommand(t *testing.T) {
 	}
 	if out := mustRun(t, dir, "", "eval", "--json", "(3 1)"); !strings.Contains(out, `"value":"2"`) {
 		t.Fatalf("json: %q", out)
+	}
+	// --pin of a result that is a stored nat large enough to stay in the
+	// store's mapping: its body is made before that mapping is closed
+	// (it once crashed).
+	raw := filepath.Join(dir, "big.bin")
+	data := randBytes(3 << 20)
+	if err := os.WriteFile(raw, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	big := strings.TrimSpace(mustRun(t, dir, "", "put", "--raw", raw))
+	c = strings.TrimSpace(mustRun(t, dir, "", "eval", "--pin", "("+big+" 0)"))
+	if out := mustRun(t, dir, "", "get", "--raw", c); out != string(data) {
+		t.Fatalf("the stored result reads back as %d bytes, want the %d put", len(out), len(data))
 	}
 }

@@ -87,11 +87,24 @@ func runSuspendable(env *Env, sc *storeCache, run func() (suspend.Outcome, error
 }
 
 // storeJob stores a suspended computation under jobs/CID (replacing
-// oldRef, the job it continues, if any). The bodies of the new pins are
-// computed while the store that evaluation read from is still open (loaded
-// contents may alias its mapping), then that reader is closed and the
-// writer stores them.
+// oldRef, the job it continues, if any).
 func storeJob(env *Env, sc *storeCache, p *plan.Pin, oldRef string) (cid.Cid, error) {
+	return storeValue(env, sc, p, func(b *pagestore.Batch, c cid.Cid) {
+		name := JobsRefPrefix + c.String()
+		d, _ := p.CachedDigest()
+		b.SetRef(name, d)
+		if oldRef != "" && oldRef != name {
+			b.DeleteRef(oldRef) // a no-op if it is gone
+		}
+	})
+}
+
+// storeValue stores the pin p and the pins under it, with refs (if not
+// nil) setting refs in the same commit, and returns p's CID. The bodies of
+// the new pins are computed while the store that evaluation read from (sc)
+// is still open, since loaded contents may alias its mapping; then that
+// reader is closed, and the writer stores them.
+func storeValue(env *Env, sc *storeCache, p *plan.Pin, refs func(b *pagestore.Batch, c cid.Cid)) (cid.Cid, error) {
 	type body struct {
 		d plan.Digest
 		b []byte
@@ -99,7 +112,7 @@ func storeJob(env *Env, sc *storeCache, p *plan.Pin, oldRef string) (cid.Cid, er
 	var bodies []body
 	has := func(d plan.Digest) bool { return sc.st != nil && sc.st.Has(d) }
 	err := merkle.Walk(p, has, func(_ *plan.Pin, d plan.Digest, b []byte) error {
-		bodies = append(bodies, body{d, append([]byte(nil), b...)})
+		bodies = append(bodies, body{d, b}) // b is Walk's own buffer
 		return nil
 	})
 	if err != nil {
@@ -114,20 +127,13 @@ func storeJob(env *Env, sc *storeCache, p *plan.Pin, oldRef string) (cid.Cid, er
 	defer st.Close()
 	b := st.NewBatch()
 	for _, x := range bodies {
-		if b.Has(x.d) {
-			continue
-		}
 		if err := b.PutBody(x.d, x.b); err != nil {
 			return cid.Undef, err
 		}
 	}
 	c := merkle.CIDOf(d)
-	name := JobsRefPrefix + c.String()
-	b.SetRef(name, d)
-	if oldRef != "" && oldRef != name {
-		if _, err := st.Ref(oldRef); err == nil {
-			b.DeleteRef(oldRef)
-		}
+	if refs != nil {
+		refs(b, c)
 	}
 	return c, b.Commit()
 }
