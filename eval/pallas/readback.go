@@ -242,13 +242,19 @@ func (m *machine) letrec(root *node) plan.Value {
 	zero := plan.N(0)
 
 	// expr builds the body expression of node n: a slot reference, a leaf
-	// constant (quoted when it is a small nat), or (0 f x) applications.
+	// constant, or (0 f x) applications. A leaf is quoted (2 v) when the
+	// body would read it as something else: a nat that names a slot, or
+	// an app (an input not yet converted, or the black hole), which could
+	// have the shape of a body form such as (0 f x).
 	leaf := func(c *node) plan.Value {
 		v, _ := leafValue(c)
-		if k, ok := v.(plan.Nat); ok {
-			if x, small := k.Uint64(); small && x <= nmax {
-				return plan.A(plan.N(2), k)
+		switch x := v.(type) {
+		case plan.Nat:
+			if k, small := x.Uint64(); small && k <= nmax {
+				return plan.A(plan.N(2), x)
 			}
+		case *plan.App:
+			return plan.A(plan.N(2), x)
 		}
 		return v
 	}

@@ -36,6 +36,13 @@ func pallasKit(t testing.TB) evaltest.Kit {
 	cyc := plan.L(name("cyc"), n(1),
 		plan.A(n(1), ap(ap(q(n(0)), n(1)), n(2)),
 			ap(ap(ap(q(n(2)), sel), q(n(0))), ap(down, n(1)))))
+	// cyc-input n x: cyc whose cell also holds the input x, which stays
+	// an unconverted input app while the count runs: a residual written
+	// then must quote it (x = (0 1 2) reads as a body application).
+	sel3 := ap(ap(ap(ap(ap(q(n(1)), q(n(0))), q(n(0))), plan.L(n(0), n(2), n(1))), q(n(0))), n(3))
+	cycInput := plan.L(name("cyci"), n(2),
+		plan.A(n(1), ap(ap(q(n(0)), n(2)), n(3)),
+			ap(ap(ap(q(n(2)), sel3), q(n(0))), ap(down, n(1)))))
 	return evaltest.Kit{
 		Nat:             func(k uint64) plan.Value { return n(k) },
 		Inc:             func(x plan.Value) plan.Value { return plan.A(n(3), x) },
@@ -58,6 +65,7 @@ func pallasKit(t testing.TB) evaltest.Kit {
 			{Name: "cyclic57", Expr: parseT(t, "(1 0 0 (0 0 2 1) 0 (0 99 1 (1 (0 1 2) 2) 1))"), Want: n(1)},
 			{Name: "down-shared", Expr: plan.A(down, parseT(t, "(<mul.seed> 5 6)")), Want: n(0)},
 			{Name: "cyc", Expr: plan.A(cyc, n(40)), Want: plan.A(n(0), n(40))},
+			{Name: "cyc-input", Expr: plan.A(cycInput, n(40), parseT(t, "(0 1 2)")), Want: parseT(t, "(0 (0 1 2))")},
 			{Name: "exec", Expr: parseT(t, `({"_Exec" 3 (0 (0 (0 (2 2) 2) (0 (0 0 1) (0 1 2))) 3)} 3 10 40)`), Want: n(50)},
 		},
 	}

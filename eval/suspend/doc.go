@@ -24,7 +24,7 @@
 // that evaluate to the same result: a DAG of thunks, or for a cyclic graph
 // the letrec ({0 1 body} 0). Neither is storable as is: a thunk is not
 // normal, and a residual letrec body may hold constants that are thunks
-// (pallas writes an input app it never converted as a literal constant;
+// (pallas writes an input app it never converted as a quoted constant;
 // both evaluators treat law-body constants as normal forms, so such a
 // law would be wrong, not just unnormalized). So Encode reads the residual
 // into an expression graph (a letrec residual is unfolded by the dialect's
