@@ -248,6 +248,14 @@ func (d *decoder) decode(holes []plan.Value) (plan.Value, error) {
 	return r.entry(d.table, last), nil
 }
 
+// isPrefix reports whether table entry idx is an incomplete law. Callers
+// on the leaf path test d.prefix != nil first: a map lookup is a call even
+// on a nil map.
+func (d *decoder) isPrefix(idx uint64) bool {
+	_, ok := d.prefix[idx]
+	return ok
+}
+
 // boxWords boxes the word nats.
 func (d *decoder) boxWords() { d.boxes = plan.NewWordBoxes(d.wordData) }
 
@@ -273,7 +281,7 @@ func (d *decoder) fragmentsBody(r *treeReader) error {
 			}
 			// A leaf argument: deliver it to the innermost open
 			// spine; close finished ones.
-			if _, isPrefix := d.prefix[idx]; idx == 0 || isPrefix {
+			if idx == 0 || d.prefix != nil && d.isPrefix(idx) {
 				return corruptf("fragment %d (starting at bit %d): law marker h0 (or an incomplete law) used as an argument", c.fi, c.fragStart)
 			}
 			v := r.entry(d.table, idx)
@@ -317,7 +325,7 @@ func (d *decoder) newApp(f plan.Value, args []plan.Value) *plan.App {
 func (d *decoder) bodySpine(f *spineFrame, fragRoot bool, fi, idx uint64) (plan.Value, error) {
 	var pre []plan.Value
 	isLaw := f.headIdx == 0
-	if !isLaw {
+	if !isLaw && d.prefix != nil { // nil unless a fragment split a law
 		pre, isLaw = d.prefix[f.headIdx]
 	}
 	if !isLaw {
