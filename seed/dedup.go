@@ -23,8 +23,9 @@ type pendPair struct {
 
 // pendSort holds the pooled buffers of internPending.
 type pendSort struct {
-	a, b []pendPair
-	id   []int32 // pendVals index -> interned leaf id
+	a, b   []pendPair
+	id     []int32       // pendVals index -> interned leaf id
+	counts []radixCounts // radixSort's, one per part (96 KiB each)
 }
 
 // internPending interns the raw tree's word nats: it sorts them, appends
@@ -41,7 +42,7 @@ func (e *encoder) internPending() (int, error) {
 	for i, v := range e.pendVals {
 		a[i] = pendPair{v, uint32(i)}
 	}
-	a, b := radixSort(a, grow(ps.b, n))
+	a, b := ps.radixSort(a, grow(ps.b, n))
 	ps.a, ps.b = a[:0], b[:0]
 	start := len(e.smallVals)
 	for i, p := range a {
@@ -56,7 +57,7 @@ func (e *encoder) internPending() (int, error) {
 	return len(e.smallVals) - start, nil
 }
 
-// radixSort sorts a by value, stably, using b as scratch, and returns the
+// radixSort sorts a by value, stably, using b (and ps.counts) as scratch, and returns the
 // sorted slice and the other one (a and b, in some order). It is an LSD
 // radix sort with 11-bit digits that skips the digits equal in all
 // values: sequential passes over the data, where interning by hash table
@@ -64,7 +65,7 @@ func (e *encoder) internPending() (int, error) {
 // entries on, two goroutines share every pass: each counts and scatters
 // one half of the array, the first half's entries going before the
 // second's in every bucket, which keeps the sort stable.
-func radixSort(a, b []pendPair) (sorted, other []pendPair) {
+func (ps *pendSort) radixSort(a, b []pendPair) (sorted, other []pendPair) {
 	if len(a) < 256 {
 		slices.SortStableFunc(a, func(x, y pendPair) int { return cmp.Compare(x.v, y.v) })
 		return a, b
@@ -81,7 +82,16 @@ func radixSort(a, b []pendPair) (sorted, other []pendPair) {
 	if len(a) >= parallelSortMin && runtime.GOMAXPROCS(0) > 1 {
 		parts = 2
 	}
-	counts := make([]radixCounts, parts)
+	// The counts are kept with the scratch tables: allocating 96 KiB
+	// per part for every sort made garbage out of proportion to a
+	// medium-sized pin body.
+	if len(ps.counts) < parts {
+		ps.counts = make([]radixCounts, parts)
+	}
+	counts := ps.counts[:parts]
+	for g := range counts {
+		clear(counts[g][:nd])
+	}
 	bounds := func(g int) (int, int) { return g * len(a) / parts, (g + 1) * len(a) / parts }
 	// One goroutine counts every digit in one pass. Two count each digit
 	// in its pass: their halves of the array hold other entries after
@@ -195,7 +205,7 @@ func (e *encoder) bottom(seen []uint8) {
 			a = push(a, pendPair{k, uint32(c)})
 		}
 	}
-	a, b := radixSort(a, grow(ps.b, len(a)))
+	a, b := ps.radixSort(a, grow(ps.b, len(a)))
 	ps.a, ps.b = a[:0], b[:0]
 	lowMask := uint64(1)<<shift - 1
 	for i := 0; i < len(a); {
