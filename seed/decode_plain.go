@@ -232,7 +232,7 @@ func deliver(stack []plainFrame, v plan.Value) []plainFrame {
 func (d *decoder) fragmentsPlain(r *treeReader) (plan.Value, error) {
 	roots := newRootTable(r.numFrags)
 	treeBytes := (r.end - r.start) / 8
-	if treeBytes >= d.parallelMin && r.numFrags <= treeBytes/4+16 && (runtime.GOMAXPROCS(0) > 1 || d.parallelMin == 0) {
+	if treeBytes >= d.parallelMin && (runtime.GOMAXPROCS(0) > 1 || d.parallelMin == 0) {
 		if err := d.fragmentsParallel(r, roots); err != nil {
 			return nil, err
 		}
