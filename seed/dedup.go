@@ -303,7 +303,8 @@ func (e *encoder) dedup(rawRoot int32) int32 {
 // post-order, each at every place it completes in the value (children
 // first, head before tail: tree appends a spine's cell after its argument,
 // splitTree the last argument's cells after the rest), except that a
-// pointer-shared app is listed once, where the walk first completes it. The
+// pointer-shared app (or law, or inlined pin) the walk memoized is listed
+// once, where the walk first completes it. The
 // walk from the root completes every cell first where the raw tree first
 // lists a raw cell of it. dedup's pass makes each cell at its first raw
 // cell, in raw order, so the cells it makes are already in canonical

@@ -87,10 +87,13 @@
 // decoded nodes themselves, about 16 bytes per bit of tree in the worst
 // case). Raw, Pallas and Plan4 decoding reserves node memory up front, as
 // much as the tree could need but at most about 4.5 bytes per byte of
-// input, and past that grows by an eighth of what it has as the data
-// proves it needs more; the fragments' root nodes are kept apart, in 5 KB
-// blocks allocated as the decoder reaches the fragments. Bits after the last fragment are ignored (plan-di-c files have a 1
-// bit there); a store that needs canonical bytes re-encodes and compares.
+// input (or 16K argument slots and 16K app nodes, whichever is more, but
+// never more than the tree could need), and past that grows by an eighth
+// of what it has as the data proves it needs more; the fragments' root
+// nodes are kept apart, in 5 KB blocks allocated as the decoder reaches
+// the fragments. Bits after the last fragment are ignored (plan-di-c
+// files have a 1 bit there); a store that needs canonical bytes
+// re-encodes and compares.
 // Errors about the bytes wrap ErrCorrupt and say what and where: a header
 // byte offset, a bignat number, or a fragment number and absolute bit
 // offset from the start of the data. Errors about values that have no tree
@@ -100,8 +103,9 @@
 // plus up to two sets kept until a few seconds after the last encoding, so
 // that a large encoding does not allocate them afresh each time); all
 // functions are safe for concurrent use. A Raw encoding walks the root's
-// last argument on a second goroutine when it is deep, and sorts its nats
-// and bottom cells on two (radixSort). Raw, Pallas and Plan4 decoding of a
+// last argument on a second goroutine when it is deep; every large
+// encoding sorts its nats and bottom cells on two (radixSort) and writes
+// the bits of the root's last argument on a second goroutine. Raw, Pallas and Plan4 decoding of a
 // tree section of 1 MiB or more runs on two goroutines, splitting the tree
 // inside a fragment at a tree boundary (see decode_plain.go); the value is
 // the one a single goroutine builds. Encoding loads pin

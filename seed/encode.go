@@ -119,7 +119,7 @@ type encoder struct {
 	pendVals []uint64 // leafPend leaves: one per occurrence
 
 	cells []cell
-	meta  []int32 // per cell: parent of a cold cell, metaNone or metaHot
+	meta  []int32 // per cell: parent of a cold cell, metaNone, or metaHot..metaHot2
 	cons  u64map  // (h,t) -> cell id, for cells with two hot children
 
 	smallVals []uint64
@@ -489,8 +489,9 @@ func (e *encoder) declaredHole(p *plan.Pin) int {
 	return -1
 }
 
-// tree converts v to a node of the deduplicated tree, with an explicit
-// stack (values may be millions of levels deep).
+// tree walks v into the raw tree (encoder.raw; dedup makes the
+// deduplicated tree from it later), with an explicit stack (values may be
+// millions of levels deep).
 func (e *encoder) tree(v plan.Value) (int32, error) {
 	var (
 		res  int32
