@@ -58,7 +58,8 @@ func compare(a, b Value, ordered bool) (int, error) {
 		if same(x, y) {
 			continue
 		}
-		if k := x.Kind(); k == KindApp || k == KindLaw {
+		kx, ky := x.Kind(), y.Kind()
+		if kx == KindApp || kx == KindLaw {
 			compound++
 			if compound > memoAfter {
 				if seen == nil {
@@ -70,7 +71,6 @@ func compare(a, b Value, ordered bool) (int, error) {
 				seen[p] = struct{}{}
 			}
 		}
-		kx, ky := x.Kind(), y.Kind()
 		if kx != ky {
 			if kx < ky {
 				return -1, nil
