@@ -820,7 +820,10 @@ func (d *DB) applyReq(ob *openBatch, r *request) {
 	}
 	if err == nil && job != nil {
 		// Logged pending; the group ends here and the writer finishes the
-		// computation before it takes another request.
+		// computation before it takes another request. The sender is
+		// answered with an error, so a stopping stream stops here, as
+		// pstore db run does.
+		r.stopStream()
 		ob.inputs = append(ob.inputs, input)
 		ob.outcomes = append(ob.outcomes, pendingOutcome(job, 0))
 		ob.logBytes += approxSize(input)

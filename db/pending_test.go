@@ -136,3 +136,49 @@ func TestPendingDefaultRejects(t *testing.T) {
 		t.Fatalf("version %d", d.h.version)
 	}
 }
+
+// TestPendingStopsStream: a stream that stops on errors stops at a pending
+// input (its sender is answered ErrPending); nothing submitted after it is
+// applied, while a stream that does not stop goes on behind it.
+func TestPendingStopsStream(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t, false)
+	d := mustCreate(t, st, "work", mustParse(t, workPallas), CreateOptions{Steps: 1000, OnBudget: OnBudgetSuspend})
+	defer d.Close()
+	for _, stop := range []bool{true, false} {
+		s := d.NewStream(stop)
+		var rs []*Receipt
+		for _, x := range []uint64{1, 5000, 1, 1} {
+			r, err := s.Submit(ctx, plan.N(x))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs = append(rs, r)
+		}
+		for i, r := range rs {
+			_, _, err := r.Wait()
+			switch {
+			case i == 0:
+				if err != nil {
+					t.Fatalf("stop %v: input %d: %v", stop, i, err)
+				}
+			case i == 1:
+				if !errors.Is(err, ErrPending) {
+					t.Fatalf("stop %v: input %d: %v, want pending", stop, i, err)
+				}
+			case stop:
+				if !errors.Is(err, ErrStopped) {
+					t.Fatalf("stop %v: input %d: %v, want stopped", stop, i, err)
+				}
+			default:
+				if err != nil {
+					t.Fatalf("stop %v: input %d: %v", stop, i, err)
+				}
+			}
+		}
+	}
+	// Two inputs of the first stream, four of the second.
+	if got := d.Status().Events; got != 6 {
+		t.Fatalf("%d events, want 6", got)
+	}
+}
