@@ -211,19 +211,30 @@ func verify(ctx context.Context, st *pagestore.Store, ev eval.Evaluator, h *head
 			return rep, err
 		}
 	}
-	var chain []*batch
-	for _, d := range ds {
-		b, err := loadBatch(plan.NewPinRef(d, st))
-		if err != nil {
-			return rep, err
+	// One batch and the one after it in memory at a time: a pending
+	// event is the last of its batch, and the writer logs its resolution
+	// in the next batch, before any other input.
+	load := func(i int) (*batch, error) {
+		if i >= len(ds) {
+			return nil, nil
 		}
-		chain = append(chain, b)
+		return loadBatch(plan.NewPinRef(ds[i], st))
 	}
-	resolved, err := resolutionsOf(chain)
+	next, err := load(0)
 	if err != nil {
 		return rep, err
 	}
-	for _, b := range chain {
+	for i := range ds {
+		b := next
+		if next, err = load(i + 1); err != nil {
+			return rep, err
+		}
+		var resolved map[uint64]Entry
+		if next != nil {
+			if resolved, err = resolutionsOf([]*batch{next}); err != nil {
+				return rep, err
+			}
+		}
 		ents, err := b.entries()
 		if err != nil {
 			return rep, err
