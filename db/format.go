@@ -383,20 +383,25 @@ func (b *batch) usesSuspend() bool {
 		return true
 	}
 	for _, o := range b.outcomes {
-		if isRecordOf(o, namePending) {
+		if isRecordOf(o, lawPending) {
 			return true
 		}
 	}
 	return false
 }
 
-func isRecordOf(v plan.Value, name string) bool {
+// isRecordOf reports whether v is a record of the kind law heads (the same
+// name: a decoded record has a law of its own).
+func isRecordOf(v plan.Value, law *plan.Law) bool {
 	var head plan.Value = v
 	if a, ok := v.(*plan.App); ok {
-		head, _ = a.Spine()
+		head = a.Fun // records are built flat: the law is the app's head
+		if h, ok := head.(*plan.App); ok {
+			head, _ = h.Spine()
+		}
 	}
 	l, ok := head.(*plan.Law)
-	return ok && l.Name.Equal(strNat(name))
+	return ok && (l == law || l.Name.Equal(law.Name))
 }
 
 const batchFields = 8
