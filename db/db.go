@@ -828,8 +828,9 @@ func (d *DB) applyReq(ob *openBatch, r *request) {
 		ob.outcomes = append(ob.outcomes, pendingOutcome(job, 0))
 		ob.logBytes += approxSize(input)
 		ob.pending = true
-		ob.answers = append(ob.answers, answer{r.reply, reply{event: event,
-			err: fmt.Errorf("%w: event %d, suspended computation %s", ErrPending, event, pendingCID(job))}})
+		// flush names the job in the answer once it is committed (its
+		// digest is then known).
+		ob.answers = append(ob.answers, answer{r.reply, reply{event: event, err: ErrPending}})
 		d.pend = &pendingInput{event: event, job: job}
 		return
 	}
@@ -870,40 +871,30 @@ func (d *DB) flush(ob *openBatch) {
 	h.batches++
 	snap := (h.snapEvery > 0 && h.events-h.snapEvent >= h.snapEvery) ||
 		(h.snapBytes > 0 && h.logBytes >= h.snapBytes)
-	if g.pending {
-		// No snapshot while an event is unresolved; the pending job is
-		// committed to the store at once (one page-store commit).
-		h.pendingJob = d.pend.job
-		d.drain()
-		err := d.fatal()
-		if err == nil {
-			err = d.commit(&h, b, false)
-		}
-		if err == nil {
-			for _, a := range g.answers {
-				a.ch <- a.rep
-			}
-			return
-		}
-		d.pend = nil
-		d.state = g.prevState
-		d.setFatal(err)
-		for _, a := range g.answers {
-			a.ch <- reply{err: fmt.Errorf("db %q: commit failed: %w", d.name, err)}
-		}
-		return
-	}
 	var err error
-	if snap {
+	if g.pending || snap {
+		// One page-store commit now, once the journal is durable: a
+		// snapshot, or a pending input, whose job is committed with the
+		// batch (and no snapshot while an event is unresolved).
+		if g.pending {
+			h.pendingJob = d.pend.job
+		}
 		d.drain()
 		if err = d.fatal(); err == nil {
-			err = d.commit(&h, b, true)
+			err = d.commit(&h, b, snap && !g.pending)
 		}
 		if err == nil {
+			if g.pending { // the group's last input
+				a := &g.answers[len(g.answers)-1]
+				a.rep.err = fmt.Errorf("%w: event %d, suspended computation %s", ErrPending, a.rep.event, pinCID(d.pend.job))
+			}
 			for _, a := range g.answers {
 				a.ch <- a.rep
 			}
 			return
+		}
+		if g.pending {
+			d.pend = nil
 		}
 	} else if err = d.journalGroup(&h, b, g.answers); err == nil {
 		return

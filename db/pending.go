@@ -7,7 +7,6 @@ import (
 
 	"pstore/eval"
 	"pstore/eval/suspend"
-	"pstore/merkle"
 	"pstore/plan"
 )
 
@@ -190,13 +189,4 @@ func replayPending(ctx context.Context, ev eval.Evaluator, state plan.Value, e E
 			Detail: fmt.Sprintf("replay gives %s, the log has %s", short(out), short(r.Output))}
 	}
 	return nx, true, nil
-}
-
-// pendingCID is the CID of a job pin, for messages.
-func pendingCID(p *plan.Pin) string {
-	c, err := merkle.CID(p)
-	if err != nil {
-		return "?"
-	}
-	return c.String()
 }

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -163,8 +164,8 @@ func TestPendingStopsStream(t *testing.T) {
 					t.Fatalf("stop %v: input %d: %v", stop, i, err)
 				}
 			case i == 1:
-				if !errors.Is(err, ErrPending) {
-					t.Fatalf("stop %v: input %d: %v, want pending", stop, i, err)
+				if !errors.Is(err, ErrPending) || !strings.Contains(err.Error(), "suspended computation bag") {
+					t.Fatalf("stop %v: input %d: %v, want pending, naming the job", stop, i, err)
 				}
 			case stop:
 				if !errors.Is(err, ErrStopped) {
