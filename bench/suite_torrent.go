@@ -12,34 +12,6 @@ import (
 	"pstore/torrent"
 )
 
-// storeSink adapts a page store to the torrent bridge's Source and Sink.
-type storeSink struct{ st *pagestore.Store }
-
-func (s storeSink) Has(d plan.Digest) bool             { return s.st.Has(d) }
-func (s storeSink) HasPage(p plan.Digest) bool         { return s.st.Has(p) }
-func (s storeSink) Body(d plan.Digest) ([]byte, error) { return s.st.Body(d) }
-func (s storeSink) Page(p plan.Digest) ([]byte, error) { return s.st.Page(p) }
-func (s storeSink) Pages(d plan.Digest) ([]torrent.PageRef, bool, error) {
-	ps, large, err := s.st.Pages(d)
-	if err != nil || !large {
-		return nil, large, err
-	}
-	out := make([]torrent.PageRef, len(ps))
-	for i, p := range ps {
-		out[i] = torrent.PageRef{Digest: p.Digest, Size: p.Size}
-	}
-	return out, true, nil
-}
-func (s storeSink) PutBodies(bodies []torrent.BodyPut) error {
-	b := s.st.NewBatch()
-	for _, x := range bodies {
-		if err := b.PutBody(x.Digest, x.Body); err != nil {
-			return err
-		}
-	}
-	return b.Commit()
-}
-
 // runTorrent: fetch over BitTorrent between two page stores on loopback
 // (one seeder, one fetcher, in this process, connected directly; no DHT,
 // no trackers): throughput for one large value, pins per second and
@@ -111,7 +83,7 @@ func runTorrent(r *runner) error {
 	}
 	dagPins := npins + (npins+99)/100 + 1
 	t0 := time.Now()
-	seeder, err := torrent.Seed(ctx, storeSink{src}, rootCIDs, torrent.Config{ListenAddr: "127.0.0.1:0"})
+	seeder, err := torrent.Seed(ctx, torrent.StoreAdapter{S: src}, rootCIDs, torrent.Config{ListenAddr: "127.0.0.1:0"})
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
@@ -122,7 +94,7 @@ func runTorrent(r *runner) error {
 	fetch := func(dst *pagestore.Store, i int) (torrent.Stats, error) {
 		fctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
-		_, stats, err := torrent.Fetch(fctx, storeSink{dst}, mags[i], torrent.FetchOptions{Config: torrent.Config{ListenAddr: "127.0.0.1:0"}, Peers: []string{seeder.Addr()}})
+		_, stats, err := torrent.Fetch(fctx, torrent.StoreAdapter{S: dst}, mags[i], torrent.FetchOptions{Config: torrent.Config{ListenAddr: "127.0.0.1:0"}, Peers: []string{seeder.Addr()}})
 		return stats, err
 	}
 	fresh := func(name string) (*pagestore.Store, string, error) {
