@@ -14,6 +14,7 @@ import (
 	"github.com/ipfs/go-cid"
 
 	"pstore/eval"
+	"pstore/eval/runner"
 	"pstore/merkle"
 	"pstore/pagestore"
 	"pstore/plan"
@@ -531,36 +532,46 @@ func batchesAfter(h *head, after uint64) ([]*batch, error) {
 // The returned input is its normal form when that was computed (the
 // input as given otherwise); it is what the log records.
 func apply(ctx context.Context, ev eval.Evaluator, state, input plan.Value, steps uint64) (nf, out, next plan.Value, err error) {
-	budget := int64(steps)
-	if needsEval(input) {
-		res, err := ev.Eval(ctx, input, eval.Options{Steps: budget})
-		if err != nil {
-			return input, nil, nil, err
-		}
-		input = res.Value
-		if budget > 0 {
-			budget -= res.Stats.Steps
-			if budget <= 0 {
-				return input, nil, nil, fmt.Errorf("%w (normalizing the input)", eval.ErrBudget)
-			}
-		}
+	input, budget, err := normalizeInput(ctx, ev, input, steps)
+	if err != nil {
+		return input, nil, nil, err
 	}
 	res, err := ev.Eval(ctx, plan.A(state, input), eval.Options{Steps: budget})
 	if err != nil {
 		return input, nil, nil, err
 	}
-	a, ok := res.Value.(*plan.App)
-	if !ok {
-		return input, nil, nil, ErrBadResult
+	out, next, err = splitResult(res.Value)
+	return input, out, next, err
+}
+
+// normalizeInput evaluates an input that is not in normal form, within the
+// per-input budget steps (0: none), and returns it with what is left of the
+// budget; running out there is a budget error.
+func normalizeInput(ctx context.Context, ev eval.Evaluator, input plan.Value, steps uint64) (plan.Value, int64, error) {
+	budget := int64(steps)
+	if !needsEval(input) {
+		return input, budget, nil
 	}
-	args := a.Args
-	if len(args) < 2 {
-		_, args = a.Spine()
-		if len(args) < 2 {
-			return input, nil, nil, ErrBadResult
+	res, err := ev.Eval(ctx, input, eval.Options{Steps: budget})
+	if err != nil {
+		return input, 0, err
+	}
+	if budget > 0 {
+		budget -= res.Stats.Steps
+		if budget <= 0 {
+			return res.Value, 0, fmt.Errorf("%w (normalizing the input)", eval.ErrBudget)
 		}
 	}
-	return input, args[len(args)-2], args[len(args)-1], nil
+	return res.Value, budget, nil
+}
+
+// splitResult takes the output and the next state from a result.
+func splitResult(v plan.Value) (out, next plan.Value, err error) {
+	out, next, ok := runner.Split(v)
+	if !ok {
+		return nil, nil, ErrBadResult
+	}
+	return out, next, nil
 }
 
 // classify maps an apply error to a rejection kind; ok is false for errors

@@ -38,19 +38,9 @@ type pendingInput struct {
 // rejects it, as before), then (state input) runs with what is left; if
 // the budget stops it, job is its suspended computation.
 func applySuspendable(ctx context.Context, ev eval.Evaluator, state, input plan.Value, steps uint64) (nf, out, next plan.Value, job *plan.Pin, err error) {
-	budget := int64(steps)
-	if needsEval(input) {
-		res, err := ev.Eval(ctx, input, eval.Options{Steps: budget})
-		if err != nil {
-			return input, nil, nil, nil, err
-		}
-		input = res.Value
-		if budget > 0 {
-			budget -= res.Stats.Steps
-			if budget <= 0 {
-				return input, nil, nil, nil, fmt.Errorf("%w (normalizing the input)", eval.ErrBudget)
-			}
-		}
+	input, budget, err := normalizeInput(ctx, ev, input, steps)
+	if err != nil {
+		return input, nil, nil, nil, err
 	}
 	o, err := suspend.Run(ctx, ev, plan.A(state, input), eval.Options{Steps: budget})
 	if err != nil {
@@ -66,21 +56,6 @@ func applySuspendable(ctx context.Context, ev eval.Evaluator, state, input plan.
 	return input, out, next, nil, err
 }
 
-// splitResult takes the output and the next state from a result.
-func splitResult(v plan.Value) (out, next plan.Value, err error) {
-	a, ok := v.(*plan.App)
-	if !ok {
-		return nil, nil, ErrBadResult
-	}
-	args := a.Args
-	if len(args) < 2 {
-		_, args = a.Spine()
-		if len(args) < 2 {
-			return nil, nil, ErrBadResult
-		}
-	}
-	return args[len(args)-2], args[len(args)-1], nil
-}
 
 // runPending finishes the pending input: it resumes its computation
 // without a budget until it ends or the database is closed. When it ends,

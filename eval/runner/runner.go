@@ -94,18 +94,22 @@ func Step(ctx context.Context, e eval.Evaluator, state plan.Value, input plan.Va
 }
 
 // Split returns the last two arguments of an app with at least two
-// arguments (in the pair view).
+// arguments (in the pair view): the output and the next state of a state
+// machine's result. It allocates nothing when the app node itself holds
+// two arguments or more.
 func Split(r plan.Value) (out, next plan.Value, ok bool) {
 	a, isApp := r.(*plan.App)
 	if !isApp {
 		return nil, nil, false
 	}
-	next = a.Arg()
-	h, isApp := a.Head().(*plan.App)
-	if !isApp {
-		return nil, nil, false
+	args := a.Args
+	if len(args) < 2 {
+		_, args = a.Spine()
+		if len(args) < 2 {
+			return nil, nil, false
+		}
 	}
-	return h.Arg(), next, true
+	return args[len(args)-2], args[len(args)-1], true
 }
 
 func short(v plan.Value) string {
