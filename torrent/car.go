@@ -239,7 +239,7 @@ func Import(dst Sink, r io.Reader, lim Limits) (roots []cid.Cid, err error) {
 		if len(batch) == 0 {
 			return nil
 		}
-		err := dst.PutBodies(batch)
+		err := dst.PutBatch(nil, batch)
 		batch, batchBytes = nil, 0
 		return err
 	}

@@ -83,14 +83,13 @@
 //     the piece, bans the peer's IP, and gets the piece from another peer.
 //     Nothing unverified ever reaches the store.
 //   - Verified bodies are committed children first, in batches (every
-//     50 ms or 64 MiB), each batch durable when Sink.PutBodies (or
-//     PageSink.PutBatch) returns. A pin is stored only when all its
-//     children are, so a store never holds a pin without its DAG. When the
-//     sink is a PageSink (StoreAdapter and MemStore are), each verified
-//     page of a large body still incomplete goes into the same batches
-//     (pagestore Batch.PutPage): a page stored alone is not a pin, and
-//     when the body completes, the page store writes only its pages not
-//     already stored and its page list.
+//     50 ms or 64 MiB), each batch durable when Sink.PutBatch returns. A
+//     pin is stored only when all its children are, so a store never
+//     holds a pin without its DAG. Each verified page of a large body
+//     still incomplete goes into the same batches (pagestore
+//     Batch.PutPage): a page stored alone is not a pin, and when the body
+//     completes, the page store writes only its pages not already stored
+//     and its page list.
 //   - Resuming: an interrupted fetch keeps every committed batch (on
 //     cancellation or timeout it commits what it had verified one last
 //     time; after a crash, what the last batch made durable). Run again,
@@ -107,8 +106,7 @@
 //     of it had arrived is finished by downloading 11-15% of it; a 30 MiB
 //     value from a slowed seeder, interrupted at 50%, by downloading
 //     65-70%. The 5-14 MB lost depend on the link speed (how far reception
-//     runs ahead of verification), not on the size of the value. A fetch
-//     into a Sink that is not a PageSink resumes per pin.
+//     runs ahead of verification), not on the size of the value.
 //   - On disk, a large body whose pages were committed over several
 //     batches is not contiguous, so pagestore.Store.Body assembles it
 //     into a new buffer rather than returning a slice of the mapping,

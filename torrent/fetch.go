@@ -72,8 +72,8 @@ type Stats struct {
 // path into dst, verifying every page and body against its CID before it
 // is stored, and returns the root CID. What dst already holds is not
 // downloaded again; an interrupted fetch resumes from what was committed:
-// whole pins, and into a PageSink also the verified pages of a large body
-// that was not complete (see doc.go, "Resuming").
+// whole pins and the verified pages of a large body that was not complete
+// (see doc.go, "Resuming").
 // It stops at ctx's deadline with ErrTimeout.
 func Fetch(ctx context.Context, dst Sink, magnetOrFile string, opts FetchOptions) (cid.Cid, Stats, error) {
 	if strings.HasPrefix(magnetOrFile, "magnet:") {
@@ -300,9 +300,6 @@ var errNoData = errors.New("torrent: metadata-only torrent has no data")
 type fetchState struct {
 	l   *Layout
 	dst Sink
-	// ps is dst if it can store pages alone (then verified pages of
-	// incomplete bodies are committed as they come); else nil.
-	ps PageSink
 	// have is the number of stream bytes in pieces held locally.
 	have    int64
 	pinsHad int
@@ -379,7 +376,6 @@ func newFetchState(l *Layout, dst Sink) (*fetchState, error) {
 		done:    make(chan struct{}),
 		stopc:   make(chan struct{}),
 	}
-	f.ps, _ = dst.(PageSink)
 	// Which pins and pages are here already.
 	pageLocal := make([][]bool, len(l.pins))
 	for i, e := range l.pins {
@@ -653,11 +649,11 @@ func (p fetchPiece) MarkComplete() error {
 }
 
 // pageArrived checks a page that has just been completed against its page
-// CID and, if the sink can store pages alone, queues it for the next
-// commit: that is what lets an interrupted fetch resume inside a large
-// body. Every byte of it passed a piece hash already, so a mismatch means
-// the torrent itself is wrong (ErrCorrupt, as in verify). It runs on the
-// client's goroutine that marked the piece complete, outside f.mu.
+// CID and queues it for the next commit: that is what lets an interrupted
+// fetch resume inside a large body. Every byte of it passed a piece hash
+// already, so a mismatch means the torrent itself is wrong (ErrCorrupt, as
+// in verify). It runs on the client's goroutine that marked the piece
+// complete, outside f.mu.
 func (f *fetchState) pageArrived(a arrivedPage) {
 	e := &f.l.pins[a.i]
 	pr := e.pages[a.j]
@@ -668,7 +664,7 @@ func (f *fetchState) pageArrived(a arrivedPage) {
 	f.mu.Lock()
 	f.bodies[a.i].pageOK[a.j] = true
 	f.mu.Unlock()
-	if f.ps == nil || len(a.b) > pagestore.PageMax {
+	if len(a.b) > pagestore.PageMax {
 		// A page larger than any format-1 page cannot be one the store
 		// will list: the body, once complete, is stored as usual.
 		return
@@ -846,13 +842,7 @@ func (f *fetchState) committer() {
 			}
 			continue
 		}
-		var err error
-		if f.ps != nil {
-			err = f.ps.PutBatch(pages, batch)
-		} else {
-			err = f.dst.PutBodies(batch)
-		}
-		if err != nil {
+		if err := f.dst.PutBatch(pages, batch); err != nil {
 			f.finish(fmt.Errorf("torrent: storing %d fetched pins and %d pages: %w", len(batch), len(pages), err))
 			return
 		}

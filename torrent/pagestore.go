@@ -11,7 +11,7 @@ import (
 // (Batch.PutPage, Batch.PutBody), durable when PutBatch returns.
 type StoreAdapter struct{ S *pagestore.Store }
 
-var _ PageSink = StoreAdapter{}
+var _ Sink = StoreAdapter{}
 
 func (a StoreAdapter) Has(d plan.Digest) bool             { return a.S.Has(d) }
 func (a StoreAdapter) HasPage(p plan.Digest) bool         { return a.S.Has(p) }
@@ -28,16 +28,6 @@ func (a StoreAdapter) Pages(d plan.Digest) ([]PageRef, bool, error) {
 		out[i] = PageRef{Digest: p.Digest, Size: p.Size}
 	}
 	return out, true, nil
-}
-
-func (a StoreAdapter) PutBodies(bodies []BodyPut) error {
-	b := a.S.NewBatch()
-	for _, x := range bodies {
-		if err := b.PutBody(x.Digest, x.Body); err != nil {
-			return err
-		}
-	}
-	return b.Commit()
 }
 
 func (a StoreAdapter) PutBatch(pages []PagePut, bodies []BodyPut) error {

@@ -36,45 +36,32 @@ type Source interface {
 	Page(p plan.Digest) ([]byte, error)
 }
 
-// Sink is what a fetch writes to.
+// Sink is what a fetch and Import write to.
 type Sink interface {
 	Source
-	// HasPage reports whether the page with this digest is stored (as part
-	// of any body).
+	// HasPage reports whether the page with this digest is stored, as
+	// part of a stored body or alone (see PutBatch).
 	HasPage(p plan.Digest) bool
-	// PutBodies stores verified canonical bodies. It is durable on return.
-	// Every child pin of every body is already stored or is in the same
-	// call, earlier in the slice.
-	PutBodies(bodies []BodyPut) error
+	// PutBatch stores verified pages and verified canonical bodies
+	// together, durable on return. Every child pin of every body is
+	// already stored or is in the same call, earlier in bodies. A page
+	// stored alone is not a pin: it makes no pin stored, and it is only
+	// kept by the store for the body it belongs to (the page store's GC
+	// reclaims pages no reachable body lists). A fetch commits each page
+	// of a large body this way as soon as it has arrived and matched its
+	// page CID, so an interrupted fetch resumes inside a large body (its
+	// stored pages make their pieces complete up front, see HasPage)
+	// instead of from the body's first byte.
+	PutBatch(pages []PagePut, bodies []BodyPut) error
 }
 
-// BodyPut is one body handed to Sink.PutBodies.
+// BodyPut is one body handed to Sink.PutBatch.
 type BodyPut struct {
 	Digest plan.Digest
 	Body   []byte
 }
 
-// PageSink is a Sink that can also store the pages of a body that is not
-// complete yet. A fetch into a PageSink makes each page of a large body
-// durable as soon as it has arrived and matched its page CID, in the same
-// periodic batches as bodies, so an interrupted fetch resumes inside a
-// large body (its stored pages make their pieces complete up front, see
-// HasPage) instead of from the body's first byte. A fetch into a plain
-// Sink resumes per pin.
-//
-// A type that embeds a PageSink and overrides PutBodies must override
-// PutBatch too: a fetch calls only PutBatch on a PageSink.
-type PageSink interface {
-	Sink
-	// PutBatch stores verified pages and verified canonical bodies (with
-	// the same rules as PutBodies) together, durable on return. A page
-	// stored alone is not a pin: it makes no pin stored, and it is only
-	// kept by the store for the body it belongs to (the page store's GC
-	// reclaims pages no reachable body lists).
-	PutBatch(pages []PagePut, bodies []BodyPut) error
-}
-
-// PagePut is one verified page handed to PageSink.PutBatch: Digest is the
+// PagePut is one verified page handed to Sink.PutBatch: Digest is the
 // BLAKE3-256 of Page (the digest in its raw-codec page CID).
 type PagePut struct {
 	Digest plan.Digest
@@ -92,7 +79,7 @@ type MemStore struct {
 	bodies  map[plan.Digest][]byte    // pins stored whole
 	chunked map[plan.Digest][]PageRef // pins stored as pages
 	pages   map[plan.Digest][]byte
-	// Puts counts PutBodies calls (tests look at commit granularity).
+	// Puts counts PutBatch calls (tests look at commit granularity).
 	Puts int
 }
 
@@ -166,19 +153,6 @@ func (m *MemStore) HasPage(p plan.Digest) bool {
 	return ok
 }
 
-// PutBodies stores copies of the bodies (it does not verify them).
-func (m *MemStore) PutBodies(bodies []BodyPut) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.Puts++
-	for _, b := range bodies {
-		m.putLocked(b.Digest, b.Body)
-	}
-	return nil
-}
-
-var _ PageSink = (*MemStore)(nil)
-
 // PutBatch stores copies of the pages and bodies (it does not verify
 // them). Pages stay until the MemStore is dropped (it has no GC).
 func (m *MemStore) PutBatch(pages []PagePut, bodies []BodyPut) error {
@@ -231,7 +205,7 @@ func (m *MemStore) PutPin(p *plan.Pin) (cid.Cid, error) {
 	if err != nil {
 		return cid.Undef, err
 	}
-	if err := m.PutBodies(puts); err != nil {
+	if err := m.PutBatch(nil, puts); err != nil {
 		return cid.Undef, err
 	}
 	return merkle.CID(p)

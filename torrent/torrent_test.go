@@ -42,7 +42,7 @@ func TestDeterministic(t *testing.T) {
 		bodies[string(body)] = true
 	}
 	for i := len(leaves) - 1; i >= 0; i-- {
-		b.PutBodies(leaves[i : i+1])
+		b.PutBatch(nil, leaves[i:i+1])
 	}
 	if c := mustPut(t, b, p2); !c.Equals(root) {
 		t.Fatal("CID differs")
@@ -241,16 +241,8 @@ type crashSink struct {
 	crashed bool
 }
 
-func (c *crashSink) PutBodies(b []BodyPut) error {
-	if c.crashed {
-		return errCrash
-	}
-	c.crashed = true
-	return errors.Join(c.MemStore.PutBodies(b[:min(c.keep, len(b))]), errCrash)
-}
-
-// PutBatch overrides MemStore's (a fetch into a PageSink calls only
-// PutBatch): the same crash.
+// PutBatch stores the pages and the first keep bodies of the first batch,
+// then fails, as does every later call.
 func (c *crashSink) PutBatch(p []PagePut, b []BodyPut) error {
 	if c.crashed {
 		return errCrash
