@@ -99,10 +99,16 @@ func jetArity(id jetID) int {
 	return 2
 }
 
-// jetReady reports whether jet id can complete at once on args: an
-// arithmetic jet whose arguments are all values.
+// framedJet reports whether jet id always runs in a frame of its own that
+// counts the call's step when it finishes (Cmp, Eql, Trace), even when its
+// arguments are values. jetReady and callJet both go by it, so apply never
+// counts a step that the frame counts again.
+func framedJet(id jetID) bool { return id == jCmp || id == jEql || id == jTrace }
+
+// jetReady reports whether jet id can complete at once on args: a jet that
+// is not framed whose arguments are all values.
 func (m *machine) jetReady(id jetID, args []*node) bool {
-	if id == jCmp || id == jTrace {
+	if framedJet(id) {
 		return false
 	}
 	for _, a := range args[:jetArity(id)] {
@@ -119,18 +125,19 @@ func isWHNF(n *node) bool { return n.k < kApp || (n.k == kApp && n.flags&fWHNF !
 
 // callJet runs jet id on args (len = the jet's arity).
 func (m *machine) callJet(id jetID, self *node, args []*node, volatile bool) (x, v *node, err error) {
-	switch id {
-	case jCmp, jEql:
+	if framedJet(id) {
+		if id == jTrace {
+			m.push(frame{op: opTrace, n: self, args: ownArgs(args, volatile)})
+			m.push(frame{op: opNF1})
+			return args[0], nil, nil
+		}
+		// Cmp or Eql.
 		st := &cmpState{stack: []cmpPair{{args[0], args[1]}}, eql: id == jEql}
 		m.push(frame{op: opCmp, n: self, args: ownArgs(args, volatile), aux: st})
 		return m.cmpStage(&m.frames[len(m.frames)-1])
-	case jTrace:
-		m.push(frame{op: opTrace, n: self, args: ownArgs(args, volatile)})
-		m.push(frame{op: opNF1})
-		return args[0], nil, nil
 	}
-	// Arithmetic: fast path when the arguments are already values (the
-	// step was counted by apply).
+	// Arithmetic, Ix and BitSz: fast path when the arguments are already
+	// values (the step was counted by apply).
 	if m.jetReady(id, args) {
 		a0 := m.deref(args[0])
 		if jetArity(id) == 1 {

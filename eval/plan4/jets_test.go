@@ -279,3 +279,26 @@ func TestExactJets(t *testing.T) {
 		t.Fatalf("run-time pin: %v %+v (the law would take hundreds of steps)", err, st)
 	}
 }
+
+// TestEqlSteps: Eql on two values costs what Cmp on them costs (one step,
+// counted once when the comparison finishes), and a budget of exactly that
+// many steps finishes it.
+func TestEqlSteps(t *testing.T) {
+	for _, args := range []string{"3 4", "5 5", "(0 1 2) (0 1 2)", "<2> (0 1)"} {
+		cmpSrc, eqlSrc := "(<Cmp.seed> "+args+")", "(<Eql.seed> "+args+")"
+		_, cst, err := evalV(t, parseExpr(t, cmpSrc), eval.Options{})
+		if err != nil || cst.JetCalls != 1 {
+			t.Fatalf("%s: %v %+v", cmpSrc, err, cst)
+		}
+		_, est, err := evalV(t, parseExpr(t, eqlSrc), eval.Options{})
+		if err != nil || est.JetCalls != 1 {
+			t.Fatalf("%s: %v %+v", eqlSrc, err, est)
+		}
+		if est.Steps != cst.Steps {
+			t.Errorf("%s: %d steps, %s: %d", eqlSrc, est.Steps, cmpSrc, cst.Steps)
+		}
+		if _, _, err := evalV(t, parseExpr(t, eqlSrc), eval.Options{Steps: cst.Steps}); err != nil {
+			t.Errorf("%s with a budget of %d steps: %v", eqlSrc, cst.Steps, err)
+		}
+	}
+}
