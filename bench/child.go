@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // runChild runs one suite in a fresh `pstore bench SUITE` process and
@@ -43,26 +42,21 @@ func (r *runner) runChild(s Suite) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	// Forward the child's progress and keep its last lines for the error.
+	// Forward the child's progress and keep its last lines for the error,
+	// reading to the end before Wait (which closes the pipe).
 	var tail []string
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			if strings.HasPrefix(line, "bench ") && r.cfg.Progress != nil {
-				fmt.Fprintf(r.cfg.Progress, "  (child) %s\n", line)
-			}
-			tail = append(tail, line)
-			if len(tail) > 400 {
-				tail = tail[len(tail)-200:]
-			}
+	sc := bufio.NewScanner(stderr)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "bench ") && r.cfg.Progress != nil {
+			fmt.Fprintf(r.cfg.Progress, "  (child) %s\n", line)
 		}
-	}()
-	wg.Wait()
+		tail = append(tail, line)
+		if len(tail) > 400 {
+			tail = tail[len(tail)-200:]
+		}
+	}
 	waitErr := cmd.Wait()
 	js, rerr := os.ReadFile(filepath.Join(childOut, "results.json"))
 	if rerr != nil {
