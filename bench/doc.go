@@ -36,10 +36,11 @@
 //   - Every point is the median, min and max of Figure.Runs measurements;
 //     ratio is the system's median divided by pstore's at the same x.
 //   - Nothing is cached between runs unless the figure says warm: cold runs
-//     fsync and drop the store's files from the page cache with
-//     posix_fadvise(DONTNEED) (DropCache) and reopen the store; warm runs
-//     reopen the store too (no in-process cache survives), only the OS page
-//     cache is kept.
+//     drop the store's files from the page cache with
+//     posix_fadvise(DONTNEED) (DropCache, on the closed store, whose last
+//     commit was synced, so every page is clean) and reopen the store; warm
+//     runs reopen the store too (no in-process cache survives), only the OS
+//     page cache is kept.
 //   - Bytes written are the kernel's count for this process
 //     (/proc/self/io write_bytes minus cancelled_write_bytes); sizes on disk
 //     are allocated blocks (DiskUsage), so a small file costs a block.
