@@ -49,21 +49,30 @@ func loadExactJets() {
 			panic("plan4: embedded jet law " + file + ": " + err.Error())
 		}
 		l := v.(*plan.Pin).MustItem().(*plan.Law)
-		n, _ := l.Name.Uint64()
-		a, _ := l.Arity.Uint64()
-		exactJets.byKey[jetKey{n, a}] = exactLaw{id: id, body: l.Body}
+		k, ok := jetKeyOf(l.Name, l.Arity)
+		if !ok {
+			panic("plan4: embedded jet law " + file + ": name or arity too large")
+		}
+		exactJets.byKey[k] = exactLaw{id: id, body: l.Body}
 	}
+}
+
+// exactLawFor returns the exact-law jet whose law has this name and
+// arity, if there is one.
+func exactLawFor(name, arity plan.Nat) (exactLaw, bool) {
+	k, ok := jetKeyOf(name, arity)
+	if !ok {
+		return exactLaw{}, false
+	}
+	exactJets.once.Do(loadExactJets)
+	e, ok := exactJets.byKey[k]
+	return e, ok
 }
 
 // exactJet returns the exact-law jet for a law with this name and arity
 // whose body (computed only if the name and arity match) is the law's.
 func exactJet(name, arity plan.Nat, body func() plan.Value) jetID {
-	k, ok := jetKeyOf(name, arity)
-	if !ok {
-		return jNone
-	}
-	exactJets.once.Do(loadExactJets)
-	e, ok := exactJets.byKey[k]
+	e, ok := exactLawFor(name, arity)
 	if !ok || !plan.Equal(body(), e.body) {
 		return jNone
 	}
@@ -73,31 +82,25 @@ func exactJet(name, arity plan.Nat, body func() plan.Value) jetID {
 // lawJetCache remembers the exact-law decision for input laws (keyed
 // weakly by pointer, so it keeps no law alive): a stored pin loaded by
 // many evaluations is compared with the jet's law once. Only laws whose
-// name and arity match an exact jet get an entry.
+// name and arity match an exact jet get an entry; any other law is turned
+// down by the name and arity alone, before the cache is looked at.
 var lawJetCache sync.Map // weak.Pointer[plan.Law] -> jetID
 
 func exactJetForLaw(l *plan.Law) jetID {
+	e, ok := exactLawFor(l.Name, l.Arity)
+	if !ok {
+		return jNone
+	}
 	key := weak.Make(l)
 	if id, ok := lawJetCache.Load(key); ok {
 		return id.(jetID)
 	}
-	id := exactJet(l.Name, l.Arity, func() plan.Value { return l.Body })
-	if id != jNone || exactKeyMatches(l.Name, l.Arity) {
-		if _, loaded := lawJetCache.LoadOrStore(key, id); !loaded {
-			runtime.AddCleanup(l, func(k weak.Pointer[plan.Law]) { lawJetCache.Delete(k) }, key)
-		}
+	id := jNone
+	if plan.Equal(l.Body, e.body) {
+		id = e.id
+	}
+	if _, loaded := lawJetCache.LoadOrStore(key, id); !loaded {
+		runtime.AddCleanup(l, func(k weak.Pointer[plan.Law]) { lawJetCache.Delete(k) }, key)
 	}
 	return id
-}
-
-// exactKeyMatches reports whether an exact jet has this name and arity.
-func exactKeyMatches(name, arity plan.Nat) bool {
-	n, ok1 := name.Uint64()
-	a, ok2 := arity.Uint64()
-	if !ok1 || !ok2 {
-		return false
-	}
-	exactJets.once.Do(loadExactJets)
-	_, ok := exactJets.byKey[jetKey{n, a}]
-	return ok
 }
