@@ -71,12 +71,7 @@ func runLoad(r *runner) error {
 			if err := r.canceled(); err != nil {
 				return err
 			}
-			dir, st, err := r.open(sys)
-			if err != nil {
-				return err
-			}
 			if (sys.Name == "fullsnap" || sys.Name == "flatfs") && total > fullSnapMax {
-				st.Close()
 				note := fmt.Sprintf("fullsnap is not run at %s: the naive design encodes the whole state from memory", humanBytes(total))
 				if sys.Name == "flatfs" {
 					note = fmt.Sprintf("flatfs is not run at %s: %d fsync'd files would take about an hour on this disk", humanBytes(total), ls.count())
@@ -84,6 +79,10 @@ func runLoad(r *runner) error {
 				cold.Notes = append(cold.Notes, note)
 				warm.Notes = append(warm.Notes, note)
 				continue
+			}
+			dir, st, err := r.open(sys)
+			if err != nil {
+				return err
 			}
 			t0 := time.Now()
 			root, err := ls.build(st, sys.Name == "fullsnap")
