@@ -457,35 +457,24 @@ func recoverState(ctx context.Context, st *pagestore.Store, name string, ev eval
 			if pend != nil {
 				return nil, nil, fmt.Errorf("%w: db %q: event %d follows unresolved pending event %d", ErrCorrupt, name, e.Event, pend.event)
 			}
+			e := resolve(e, resolved)
 			if e.Outcome == Pending {
-				next, ok, err := replayPending(ctx, ev, state, e, resolved)
-				if err != nil {
-					return nil, nil, fmt.Errorf("db %q: event %d: %w", name, e.Event, err)
+				// Still pending: resume from the latest progress.
+				pend = &pendingInput{event: e.Event, job: e.Job}
+				if h.pendingJob != nil {
+					pend.job = h.pendingJob
 				}
-				if !ok {
-					// Still pending: resume from the latest progress.
-					pend = &pendingInput{event: e.Event, job: e.Job}
-					if h.pendingJob != nil {
-						pend.job = h.pendingJob
-					}
-				}
-				state = next
 				continue
 			}
 			if e.Outcome != Accepted {
 				continue
 			}
-			_, out, next, err := apply(ctx, ev, state, e.Input, 0)
+			next, err := reapply(ctx, ev, state, e, "recovery")
 			if err != nil {
-				if _, fact := classify(err); fact {
-					return nil, nil, &NondeterminismError{Event: e.Event, What: "output",
-						Detail: fmt.Sprintf("accepted input fails on recovery: %v", err)}
+				if _, nd := err.(*NondeterminismError); nd {
+					return nil, nil, err
 				}
-				return nil, nil, fmt.Errorf("db %q: re-applying event %d: %w", name, e.Event, err)
-			}
-			if eq, err := plan.EqualErr(out, e.Output); err != nil || !eq {
-				return nil, nil, &NondeterminismError{Event: e.Event, What: "output",
-					Detail: fmt.Sprintf("recovery gives %s, the log has %s", short(out), short(e.Output))}
+				return nil, nil, fmt.Errorf("db %q: %w", name, err)
 			}
 			state = next
 		}

@@ -56,7 +56,6 @@ func applySuspendable(ctx context.Context, ev eval.Evaluator, state, input plan.
 	return input, out, next, nil, err
 }
 
-
 // runPending finishes the pending input: it resumes its computation
 // without a budget until it ends or the database is closed. When it ends,
 // the resolution is committed (one page-store commit) and the state moves
@@ -139,29 +138,40 @@ func resolutionsOf(chain []*batch) (map[uint64]Entry, error) {
 	return res, nil
 }
 
-// replayPending re-applies a resolved pending event during replay (without
-// a budget, like any accepted input): resolved accepted, it must give the
-// logged output; resolved rejected, it is a fact and is not re-run.
-// ok false means the event is unresolved.
-func replayPending(ctx context.Context, ev eval.Evaluator, state plan.Value, e Entry, res map[uint64]Entry) (next plan.Value, ok bool, err error) {
+// resolve returns the entry of a pending event as its resolution decided
+// it (accepted with the logged output, or rejected), or unchanged
+// (Pending) while it is unresolved.
+func resolve(e Entry, res map[uint64]Entry) Entry {
+	if e.Outcome != Pending {
+		return e
+	}
 	r, ok := res[e.Event]
 	if !ok {
-		return state, false, nil
+		return e
 	}
-	if r.Outcome != Accepted {
-		return state, true, nil
-	}
-	_, out, nx, err := apply(ctx, ev, state, e.Input, 0)
+	r.Input, r.Resolution = e.Input, false
+	return r
+}
+
+// reapply re-applies an accepted input without a budget, as recovery and
+// replay do, and checks that it gives the logged output; pass names the
+// pass ("recovery", "replay") in errors.
+func reapply(ctx context.Context, ev eval.Evaluator, state plan.Value, e Entry, pass string) (plan.Value, error) {
+	_, out, next, err := apply(ctx, ev, state, e.Input, 0)
 	if err != nil {
 		if _, fact := classify(err); fact {
-			return nil, true, &NondeterminismError{Event: e.Event, What: "output",
-				Detail: fmt.Sprintf("resolved pending input fails on replay: %v", err)}
+			return nil, &NondeterminismError{Event: e.Event, What: "output",
+				Detail: fmt.Sprintf("accepted input fails on %s: %v", pass, err)}
 		}
-		return nil, true, err
+		return nil, fmt.Errorf("re-applying event %d: %w", e.Event, err)
 	}
-	if eq, err := plan.EqualErr(out, r.Output); err != nil || !eq {
-		return nil, true, &NondeterminismError{Event: e.Event, What: "output",
-			Detail: fmt.Sprintf("replay gives %s, the log has %s", short(out), short(r.Output))}
+	eq, err := plan.EqualErr(out, e.Output)
+	if err != nil {
+		return nil, fmt.Errorf("comparing the output of event %d: %w", e.Event, err)
 	}
-	return nx, true, nil
+	if !eq {
+		return nil, &NondeterminismError{Event: e.Event, What: "output",
+			Detail: fmt.Sprintf("%s gives %s, the log has %s", pass, short(out), short(e.Output))}
+	}
+	return next, nil
 }
