@@ -223,7 +223,6 @@ func runFetch(env *Env, args []string) error {
 	}
 	defer st.Close()
 	tty := IsTerminal(env.Stderr)
-	var lastLine time.Time
 	opts.Progress = func(p torrent.Progress) {
 		switch {
 		case env.JSON:
@@ -237,14 +236,11 @@ func runFetch(env *Env, args []string) error {
 				fmt.Fprintln(env.Stderr)
 			}
 		default:
-			if time.Since(lastLine) >= time.Second || p.Phase == "done" {
-				lastLine = time.Now()
-				fmt.Fprintln(env.Stderr, progressText(p))
-			}
+			fmt.Fprintln(env.Stderr, progressText(p))
 		}
 	}
 	if !env.JSON && !tty {
-		opts.ProgressInterval = time.Second
+		opts.ProgressInterval = time.Second // a line a second, and the last
 	}
 	root, stats, err := torrent.Fetch(ctx, torrent.StoreAdapter{S: st}, args[0], opts)
 	if tty && err != nil {
