@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"sort"
 	"sync"
@@ -559,11 +560,12 @@ func (s *Store) writeSlots(v *view, entries []*entry, slots []uint64) error {
 	// Coalesce runs of consecutive pages into one write (at most 1 MiB).
 	// The buffer is sized for this commit's pages: a small commit, the
 	// common case for databases, must not allocate a megabyte.
-	buf := make([]byte, 0, min(1<<20, len(pages)*pageSize))
+	n := min(1<<20, len(pages)*pageSize)
+	var buf []byte
 	if direct {
-		var free func()
-		buf, free = indexWriteBuf(min(1<<20, len(pages)*pageSize))
-		defer free()
+		buf = alignedBuf(n)
+	} else {
+		buf = make([]byte, 0, n)
 	}
 	var runStart uint64
 	flush := func() error {
@@ -597,6 +599,25 @@ func (s *Store) writeSlots(v *view, entries []*entry, slots []uint64) error {
 		return fdatasync(wf)
 	}
 	return nil
+}
+
+// directAlign is the alignment of buffers for O_DIRECT writes: 4096
+// satisfies the logical block size of every common device and file system.
+const directAlign = 4096
+
+// alignedBuf returns an empty buffer of capacity n whose first byte is
+// directAlign-aligned, as O_DIRECT requires (the write fails with EINVAL
+// otherwise). It is cut from a larger heap slice: the Go heap does not move
+// objects, and a buffer this size never lives on a goroutine stack, so the
+// alignment holds until the garbage collector frees it. There is nothing to
+// release and no failure path. reflect gives the address without unsafe.
+func alignedBuf(n int) []byte {
+	b := make([]byte, n+directAlign)
+	off := 0
+	if r := int(reflect.ValueOf(b).Pointer() % directAlign); r != 0 {
+		off = directAlign - r
+	}
+	return b[off : off : off+n]
 }
 
 // rebuildIndex returns a new index file image of the given capacity with

@@ -26,14 +26,3 @@ func openIndexWriter(name string) (f *os.File, direct bool, err error) {
 	f, err = os.OpenFile(name, os.O_RDWR, 0)
 	return f, false, err
 }
-
-// indexWriteBuf returns an empty buffer of capacity n for index page
-// writes, aligned for O_DIRECT (an anonymous mapping is page-aligned, which
-// satisfies every logical block size), and the function that frees it.
-func indexWriteBuf(n int) ([]byte, func()) {
-	b, err := unix.Mmap(-1, 0, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
-	if err != nil {
-		return make([]byte, 0, n), func() {}
-	}
-	return b[:0], func() { unix.Munmap(b) }
-}

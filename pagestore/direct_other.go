@@ -10,7 +10,3 @@ func openIndexWriter(name string) (f *os.File, direct bool, err error) {
 	f, err = os.OpenFile(name, os.O_RDWR, 0)
 	return f, false, err
 }
-
-// indexWriteBuf returns an empty buffer of capacity n for index page
-// writes, and the function that frees it.
-func indexWriteBuf(n int) ([]byte, func()) { return make([]byte, 0, n), func() {} }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math/rand"
+	"reflect"
 	"testing"
 
 	"pstore/merkle"
@@ -150,5 +151,21 @@ func TestWalkDAGAndRefHelpers(t *testing.T) {
 	}
 	if err := s.DeleteRef("root"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("deleting a missing ref: %v", err)
+	}
+}
+
+// TestAlignedBuf: the O_DIRECT index write buffer starts 4096-aligned and
+// holds the requested capacity.
+func TestAlignedBuf(t *testing.T) {
+	for _, n := range []int{pageSize, 3 * pageSize, 1 << 20} {
+		for range 8 {
+			b := alignedBuf(n)
+			if len(b) != 0 || cap(b) != n {
+				t.Fatalf("alignedBuf(%d): len %d cap %d", n, len(b), cap(b))
+			}
+			if a := reflect.ValueOf(b[:1]).Pointer(); a%directAlign != 0 {
+				t.Fatalf("alignedBuf(%d) at %#x, not %d-aligned", n, a, directAlign)
+			}
+		}
 	}
 }
