@@ -140,7 +140,7 @@ type DB struct {
 	// mu guards the published view of the head and the fatal error.
 	mu struct {
 		sync.Mutex
-		h     head    // copy of the head as of the last durable group
+		h     head    // copy of the head as of the last group handed to the journal (ahead of durability by the groups being synced)
 		hcid  cid.Cid // CID of the head pin in the store (last checkpoint)
 		fatal error   // set when a commit failed: the database is unusable
 	}
@@ -270,7 +270,8 @@ func needsEval(v plan.Value) bool {
 
 // Open opens database name: it reads the head, loads the latest snapshot
 // lazily (only its top pin) and re-applies the accepted inputs logged after
-// it. The store must be open for writing.
+// it, and resumes an input left pending there. The store must be open for
+// writing.
 func Open(ctx context.Context, st *pagestore.Store, name string) (*DB, error) {
 	if st.ReadOnly() {
 		// An open database writes (journal, checkpoints): refuse now
@@ -427,7 +428,9 @@ func (d *DB) drain() {
 }
 
 // recoverState loads the snapshot and re-applies the accepted inputs
-// logged after it. Replayed outputs are compared with the logged ones.
+// logged after it (a resolved pending input as its resolution says);
+// replayed outputs are compared with the logged ones. It returns an input
+// left pending, for Open to resume.
 func recoverState(ctx context.Context, st *pagestore.Store, name string, ev eval.Evaluator, h *head) (plan.Value, *pendingInput, error) {
 	state, err := h.snapState.Item()
 	if err != nil {
@@ -1198,7 +1201,9 @@ func statusOf(name string, h *head, hc cid.Cid) Status {
 	return st
 }
 
-// Status returns the database's status as of its last commit.
+// Status returns the database's status as of the last group handed to the
+// journal: it may count events whose group is still being synced (their
+// senders have not been answered yet).
 func (d *DB) Status() Status {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -75,7 +75,8 @@
 //	1  prev               pin|0: the previous batch, a CHILD PIN (never a CID
 //	                      written as a nat), so the log is a merkle chain
 //	2  first              event number of the first input
-//	3  inputs             row of n >= 1 inputs (normal forms, or the input as
+//	3  inputs             row of n inputs, n >= 1 (n = 0 only in a version-2
+//	                      batch that only resolves; normal forms, or the input as
 //	                      given when its own normalization failed)
 //	4  outcomes           row of n outcomes, one per input
 //	5  resolutions        row of ({"pstore:db:resolved" 3 0} event outcome):
