@@ -127,13 +127,21 @@ func runSeed(env *Env, args []string) error {
 		return err
 	}
 	defer st.Close()
+	// Each DAG once, however many arguments or refs name it.
 	var roots []cid.Cid
+	seen := map[cid.Cid]bool{}
+	add := func(c cid.Cid) {
+		if !seen[c] {
+			seen[c] = true
+			roots = append(roots, c)
+		}
+	}
 	for _, a := range args {
 		c, err := merkle.ParseCID(a)
 		if err != nil {
 			return err
 		}
-		roots = append(roots, c)
+		add(c)
 	}
 	if useRefs {
 		refs, err := st.Refs()
@@ -146,7 +154,7 @@ func runSeed(env *Env, args []string) error {
 		}
 		sort.Strings(names)
 		for _, n := range names {
-			roots = append(roots, merkle.CIDOf(refs[n]))
+			add(merkle.CIDOf(refs[n]))
 		}
 	}
 	if len(roots) == 0 {
@@ -165,8 +173,9 @@ func runSeed(env *Env, args []string) error {
 			return err
 		}
 	}
+	magnets := s.Magnets()
 	for i, l := range s.Layouts() {
-		m := s.Magnets()[i]
+		m := magnets[i]
 		if env.JSON {
 			b, _ := json.Marshal(describeLayout(l, m, s.Addr()))
 			fmt.Fprintln(env.Stdout, string(b))
@@ -176,9 +185,6 @@ func runSeed(env *Env, args []string) error {
 	}
 	if !env.JSON {
 		fmt.Fprintf(env.Stderr, "seeding %d DAG(s) on %s; interrupt to stop\n", len(roots), s.Addr())
-	}
-	if f, ok := env.Stdout.(*os.File); ok {
-		f.Sync()
 	}
 	<-env.Ctx.Done()
 	return nil
