@@ -263,9 +263,7 @@ func runFetch(env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		b := st.NewBatch()
-		b.SetRef(ref, d)
-		if err := b.Commit(); err != nil {
+		if err := st.SetRef(ref, d); err != nil {
 			return fmt.Errorf("fetched %s but naming it %q failed: %w", root, ref, err)
 		}
 	}
