@@ -10,7 +10,7 @@
 // output. An output of L >= 2 bytes is written without its most significant
 // byte, followed by a newline; shorter outputs write nothing. After the last
 // chunk the machine gets one more input, 0 (Options.NoFinalInput turns this
-// off, for callers that feed a machine in pieces, such as databases).
+// off, for callers that feed a machine in pieces).
 //
 // Guarantees and caveats:
 //   - Outputs go to the out writer only, in input order; diagnostics (errors

@@ -54,11 +54,7 @@ type Options struct {
 }
 
 func (o Options) evalOptions(diag io.Writer) eval.Options {
-	eo := eval.Options{Steps: o.Steps, NoJets: o.NoJets}
-	if diag != nil {
-		eo.Trace = func(s string) { fmt.Fprintln(diag, s) }
-	}
-	return eo
+	return eval.Options{Steps: o.Steps, NoJets: o.NoJets, Trace: func(s string) { fmt.Fprintln(diag, s) }}
 }
 
 // Session keeps a state machine's state inside an evaluator's own heap

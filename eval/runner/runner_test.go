@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"strings"
 	"testing"
 
@@ -164,5 +163,3 @@ func TestStep(t *testing.T) {
 		t.Fatal(out, next, err)
 	}
 }
-
-var _ = io.Discard

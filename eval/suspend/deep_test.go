@@ -34,7 +34,7 @@ func TestDeepResidual(t *testing.T) {
 	}
 	t.Logf("record body %d bytes", len(body))
 	checkNormal(t, e, out.Suspended)
-	st := newMem(t)
+	st := evaltest.NewMemStore(t)
 	ref, err := putDAG(st, out.Suspended)
 	if err != nil {
 		t.Fatal(err)
@@ -71,5 +71,3 @@ func BenchmarkSuspendMul(b *testing.B) {
 }
 
 func replaceN(src string, n int) string { return strings.Replace(src, "N", strconv.Itoa(n), 1) }
-
-func newMem(t testing.TB) evaltest.PinStore { return evaltest.NewMemStore(t) }

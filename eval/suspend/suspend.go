@@ -77,18 +77,6 @@ func Suspend(evaluator string, stopped *eval.StoppedError, prevSteps int64) (*pl
 	return plan.P(j.Record()), nil
 }
 
-// IsRecord reports whether v looks like a suspended-computation record
-// (the record law's name and arity), without checking the fields.
-func IsRecord(v plan.Value) bool {
-	a, ok := v.(*plan.App)
-	if !ok {
-		return false
-	}
-	h, _ := a.Spine()
-	l, ok := h.(*plan.Law)
-	return ok && l.Name.Equal(recordName)
-}
-
 // Decode reads a record (the contents of a suspended-computation pin).
 func Decode(v plan.Value) (*Job, error) {
 	a, ok := v.(*plan.App)
