@@ -191,9 +191,8 @@ func (m *machine) finish2(id jetID, a, b *node) (x, v *node, err error) {
 	if id == jIx {
 		i := natCast(a)
 		if b.k == kApp && isSmall(i) {
-			_, sp := m.pairSpine(b, nil)
-			if i.w < uint64(len(sp)) {
-				return sp[i.w], nil, nil
+			if x, ok := m.spineArg(b, i.w); ok {
+				return x, nil, nil
 			}
 		}
 		return nil, smallNats[0], nil

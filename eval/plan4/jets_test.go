@@ -302,3 +302,28 @@ func TestEqlSteps(t *testing.T) {
 		}
 	}
 }
+
+// TestIxSpine: the Ix jet on a spine of several app nodes (built at run
+// time: 0 | 1 | 2 | 3 4, the arguments 1 2 3 4), at each end and past it,
+// agrees with the law and with the expected element.
+func TestIxSpine(t *testing.T) {
+	const id = `<{"Id" 1 1}>`
+	list := "(" + id + " (" + id + " (0 1) 2) 3 4)"
+	for _, c := range []struct{ i, want string }{
+		{"0", "1"}, {"1", "2"}, {"2", "3"}, {"3", "4"}, {"4", "0"}, {"5", "0"},
+		{"(0 3)", "1"}, // a non-nat index is 0
+	} {
+		src := "(<Ix.seed> " + c.i + " " + list + ")"
+		jet, st, err := evalV(t, parseExpr(t, src), eval.Options{})
+		if err != nil || st.JetCalls != 1 {
+			t.Fatalf("%s: %v, %d jet calls", src, err, st.JetCalls)
+		}
+		law, _, err := evalV(t, parseExpr(t, src), eval.Options{NoJets: true, Steps: 20_000_000})
+		if err != nil {
+			t.Fatalf("%s: law: %v", src, err)
+		}
+		if want := parseExpr(t, c.want); !plan.Equal(jet, want) || !plan.Equal(law, want) {
+			t.Errorf("%s: jet %s, law %s, want %s", src, plan.String(jet), plan.String(law), c.want)
+		}
+	}
+}

@@ -289,6 +289,27 @@ func (m *machine) pairSpine(n *node, buf []*node) (*node, []*node) {
 	return h, buf
 }
 
+// spineArg returns the i-th argument (from the left, from 0) of n's pair
+// spine, as pairSpine would list it, without copying the spine; false when
+// the spine has no more than i arguments.
+func (m *machine) spineArg(n *node, i uint64) (*node, bool) {
+	n = m.deref(n)
+	cnt := uint64(0)
+	for h := n; h.k == kApp; h = m.deref(h.fun) {
+		cnt += uint64(len(h.args))
+	}
+	if i >= cnt {
+		return nil, false
+	}
+	end := cnt
+	for c := n; ; c = m.deref(c.fun) {
+		end -= uint64(len(c.args))
+		if i >= end {
+			return c.args[i-end], true
+		}
+	}
+}
+
 // memoized returns the node already made for the input value x, or else
 // records n as x's node (making the map on first use) and returns false.
 func memoized[K comparable](memo *map[K]*node, x K, n *node) (*node, bool) {
