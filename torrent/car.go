@@ -46,34 +46,57 @@ func Export(src Source, root cid.Cid, w io.Writer) error {
 	if _, err := bw.Write(hdr); err != nil {
 		return err
 	}
-	// Post-order, as in BuildTorrent. The body is read again when it is
-	// written rather than kept on the walk's stack: a chunked body is
-	// assembled in memory, and keeping one per level of the DAG would
-	// hold a whole path of large bodies at once.
-	err = postOrder(rd, func(d plan.Digest) ([]plan.Digest, struct{}, error) {
-		body, err := src.Body(d)
-		if err != nil {
-			return nil, struct{}{}, fmt.Errorf("pin %s: %w", merkle.CIDOf(d), err)
-		}
-		kids, err := merkle.ChildDigests(body)
-		if err != nil {
-			return nil, struct{}{}, fmt.Errorf("pin %s: %w", merkle.CIDOf(d), err)
-		}
-		return kids, struct{}{}, nil
-	}, func(d plan.Digest, _ struct{}) error {
-		body, err := src.Body(d)
-		if err != nil {
-			return fmt.Errorf("pin %s: %w", merkle.CIDOf(d), err)
+	// Post-order, as in BuildTorrent, which reads pins the same way
+	// (readPin): a paged body is never assembled, only its first pages are
+	// read for its children, and it is written page by page. A body stored
+	// whole is read again when it is written (from StoreAdapter and
+	// MemStore, a slice of the store: no copy) rather than kept on the
+	// walk's stack.
+	type pinInfo struct {
+		pages []PageRef
+		size  int64
+	}
+	write := func(b []byte) error {
+		_, err := bw.Write(b)
+		return err
+	}
+	err = postOrder(rd, func(d plan.Digest) ([]plan.Digest, pinInfo, error) {
+		children, pages, size, err := readPin(src, d)
+		return children, pinInfo{pages, size}, err
+	}, func(d plan.Digest, p pinInfo) error {
+		var body []byte
+		if p.pages == nil {
+			var err error
+			if body, err = src.Body(d); err != nil {
+				return fmt.Errorf("pin %s: %w", merkle.CIDOf(d), err)
+			}
+			if int64(len(body)) != p.size {
+				return fmt.Errorf("%w: pin %s has %d bytes, expected %d", ErrCorrupt, merkle.CIDOf(d), len(body), p.size)
+			}
 		}
 		cb := merkle.CIDOf(d).Bytes()
-		if _, err := bw.Write(binary.AppendUvarint(nil, uint64(len(cb)+len(body)))); err != nil {
+		if err := write(binary.AppendUvarint(nil, uint64(len(cb))+uint64(p.size))); err != nil {
 			return err
 		}
-		if _, err := bw.Write(cb); err != nil {
+		if err := write(cb); err != nil {
 			return err
 		}
-		_, err = bw.Write(body)
-		return err
+		if p.pages == nil {
+			return write(body)
+		}
+		for j, pr := range p.pages {
+			page, err := src.Page(pr.Digest)
+			if err != nil {
+				return fmt.Errorf("pin %s: page %d: %w", merkle.CIDOf(d), j, err)
+			}
+			if len(page) != pr.Size {
+				return fmt.Errorf("%w: page %d (%s) of pin %s has %d bytes, expected %d", ErrCorrupt, j, merkle.PageCIDOf(pr.Digest), merkle.CIDOf(d), len(page), pr.Size)
+			}
+			if err := write(page); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return err

@@ -194,32 +194,8 @@ func BuildTorrent(src Source, root cid.Cid) (*Layout, error) {
 		if !src.Has(d) {
 			return nil, pinInfo{}, fmt.Errorf("%w: pin %s (in the DAG of %s)", ErrNotFound, merkle.CIDOf(d), root)
 		}
-		pages, chunked, err := src.Pages(d)
-		if err != nil {
-			return nil, pinInfo{}, fmt.Errorf("pin %s: %w", merkle.CIDOf(d), err)
-		}
-		var header []byte
-		var size int64
-		if chunked {
-			for _, p := range pages {
-				size += int64(p.Size)
-			}
-			header, err = chunkedHeader(src, pages)
-		} else {
-			header, err = src.Body(d)
-			size = int64(len(header))
-		}
-		if err != nil {
-			return nil, pinInfo{}, fmt.Errorf("pin %s: %w", merkle.CIDOf(d), err)
-		}
-		children, err := merkle.ChildDigests(header)
-		if err != nil {
-			return nil, pinInfo{}, fmt.Errorf("pin %s: %w", merkle.CIDOf(d), err)
-		}
-		if !chunked {
-			pages = nil
-		}
-		return children, pinInfo{pages, size}, nil
+		children, pages, size, err := readPin(src, d)
+		return children, pinInfo{pages, size}, err
 	}, func(d plan.Digest, p pinInfo) error {
 		e := pinEntry{d: d, off: l.total, size: p.size, pages: p.pages}
 		e.pageOff = pageOffsets(e.pages)
@@ -238,6 +214,36 @@ func BuildTorrent(src Source, root cid.Cid) (*Layout, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// readPin reads what a walk of the DAG needs of pin d: its children's
+// digests, its pages if src keeps its body in pages (nil if whole) and its
+// body's length. A paged body is not assembled: its children are read from
+// its first pages (chunkedHeader).
+func readPin(src Source, d plan.Digest) (children []plan.Digest, pages []PageRef, size int64, err error) {
+	pages, chunked, err := src.Pages(d)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("pin %s: %w", merkle.CIDOf(d), err)
+	}
+	var header []byte
+	if chunked {
+		for _, p := range pages {
+			size += int64(p.Size)
+		}
+		header, err = chunkedHeader(src, pages)
+	} else {
+		pages = nil
+		header, err = src.Body(d)
+		size = int64(len(header))
+	}
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("pin %s: %w", merkle.CIDOf(d), err)
+	}
+	children, err = merkle.ChildDigests(header)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("pin %s: %w", merkle.CIDOf(d), err)
+	}
+	return children, pages, size, nil
 }
 
 // chunkedHeader returns enough leading bytes of a paged body to read its
