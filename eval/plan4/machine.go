@@ -82,8 +82,9 @@ func newMachine(opts eval.Options) *machine {
 func (m *machine) push(f frame) { m.frames = append(m.frames, f) }
 
 // pop drops the top frame. It does not clear it (that would cost a write
-// barrier per pop); run clears the whole stack when it returns, so stale
-// frames keep nothing alive past an evaluation.
+// barrier per pop): a machine used once is dropped whole after its run,
+// and a session clears its stacks after each input (clearScratch), so
+// stale frames keep nothing alive past an evaluation.
 func (m *machine) pop() {
 	m.frames = m.frames[:len(m.frames)-1]
 }
@@ -107,9 +108,6 @@ func (m *machine) run(x *node, nf bool) (*node, error) {
 		m.push(frame{op: opNF1})
 	}
 	v, err := m.loop(x, base)
-	if err != errStopped {
-		defer m.clearScratch()
-	}
 	if err == errDepth {
 		m.unwind(base)
 		return nil, &eval.StoppedError{Cause: m.stop, Steps: m.stats.Steps}
@@ -121,14 +119,31 @@ func (m *machine) run(x *node, nf bool) (*node, error) {
 }
 
 // clearScratch drops the stale pointers left in the stacks' spare
-// capacity, so they keep no garbage alive after an evaluation.
+// capacity, so they keep no garbage alive between the evaluations of a
+// machine that is kept (a session). A stack that grew past maxKeptScratch
+// is dropped rather than cleared: clearing it would cost its peak size on
+// every later evaluation.
 func (m *machine) clearScratch() {
-	clear(m.frames[len(m.frames):cap(m.frames)])
-	clear(m.slots[:cap(m.slots)])
-	clear(m.vstk[:cap(m.vstk)])
-	clear(m.buf[:cap(m.buf)])
+	m.frames = scrub(m.frames)
+	m.slots = scrub(m.slots[:0])
+	m.vstk = scrub(m.vstk[:0])
+	m.buf = scrub(m.buf[:0])
 	m.cbuf = [3]*node{}
 	m.pf, m.pargs = nil, nil
+}
+
+// maxKeptScratch is the largest capacity (in elements) of a stack that
+// clearScratch keeps for reuse.
+const maxKeptScratch = 1 << 16
+
+// scrub clears the spare capacity of s, or returns nil when s is empty and
+// its capacity is above maxKeptScratch.
+func scrub[T any](s []T) []T {
+	if len(s) == 0 && cap(s) > maxKeptScratch {
+		return nil
+	}
+	clear(s[len(s):cap(s)])
+	return s
 }
 
 // unwind drops the frames above base after an error, clearing the black

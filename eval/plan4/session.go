@@ -30,6 +30,7 @@ func (s *session) Feed(ctx context.Context, input plan.Value, opts eval.Options)
 	if err := m.start(ctx); err != nil {
 		return nil, false, eval.Stats{}, err
 	}
+	defer m.clearScratch()
 	root := mkApp(s.state, []*node{valNode(input, false)})
 	r, err := m.run(root, true)
 	if err == errStopped {
