@@ -36,8 +36,8 @@ func TestLong256MiB(t *testing.T) {
 	}
 }
 
-// TestLongResume: a 250 MB nat (not 256 MiB: see bench/suite_torrent.go)
-// interrupted after 90% of it has arrived, then resumed.
+// TestLongResume: a 250 MB nat interrupted after 90% of it has arrived,
+// then resumed.
 func TestLongResume(t *testing.T) {
 	testResume(t, 250_000_000, 0.9, 0)
 }

@@ -34,8 +34,6 @@ func (s slowSource) Page(p plan.Digest) ([]byte, error) {
 // Hence the bound on the second fetch: everything but what was stored, plus
 // a little (pieces that straddle a stored page and a missing one).
 func TestResumeInsideLargeBody(t *testing.T) {
-	// Not 32 MiB: a stream of 512k+1 pieces makes anacrolix v1.59.1 panic
-	// (see bench/suite_torrent.go).
 	testResume(t, 30<<20, 0.5, 200*time.Microsecond)
 }
 
