@@ -136,9 +136,6 @@ func fetch(ctx context.Context, dst Sink, ih infohash_v2.T, infoBytes []byte, op
 		}
 		return ctx.Err()
 	}
-	add := func(cl *atorrent.Client, infoBytes []byte, st storage.ClientImpl) *atorrent.Torrent {
-		return addTorrent(cl, ih, infoBytes, st)
-	}
 	if infoBytes == nil {
 		// The metadata comes first, through a client of its own that is
 		// then closed: anacrolix v1.59.1 marks a connection as v2 (able to
@@ -146,7 +143,7 @@ func fetch(ctx context.Context, dst Sink, ih infohash_v2.T, infoBytes []byte, op
 		// infohash when the connection was made, which a torrent added by
 		// magnet does not; and re-adding a dropped infohash to the same
 		// client leaves it never requesting pieces.
-		b, err := fetchInfo(ctx, ih, opts, add, tick.C, func(p Progress) { report(p) }, timeout)
+		b, err := fetchInfo(ctx, ih, opts, tick.C, report, timeout)
 		if err != nil {
 			return cid.Undef, st, err
 		}
@@ -174,7 +171,7 @@ func fetch(ctx context.Context, dst Sink, ih infohash_v2.T, infoBytes []byte, op
 		return cid.Undef, st, err
 	}
 	st.Have = f.have
-	t := add(cl, infoBytes, &fetchStorage{f: f})
+	t := addTorrent(cl, ih, infoBytes, &fetchStorage{f: f})
 	if mi := l.MetaInfo(); mi.PieceLayers != nil {
 		if errs := t.AddPieceLayers(mi.PieceLayers); len(errs) > 0 {
 			return cid.Undef, st, fmt.Errorf("%w: piece layers: %w", ErrCorrupt, errors.Join(errs...))
@@ -237,14 +234,13 @@ func connect(t *atorrent.Torrent, opts FetchOptions) {
 
 // fetchInfo gets the info dictionary of a magnet link from peers.
 func fetchInfo(ctx context.Context, ih infohash_v2.T, opts FetchOptions,
-	add func(*atorrent.Client, []byte, storage.ClientImpl) *atorrent.Torrent,
 	tick <-chan time.Time, report func(Progress), timeout func(*atorrent.Torrent, string) error) ([]byte, error) {
 	cl, err := newClient(opts.Config, false)
 	if err != nil {
 		return nil, err
 	}
 	defer cl.Close()
-	t := add(cl, nil, metadataOnly{})
+	t := addTorrent(cl, ih, nil, metadataOnly{})
 	connect(t, opts)
 	for {
 		select {
