@@ -180,7 +180,19 @@ func register(d plan.Digest, e *jetEntry) {
 // at run time is compared with the candidate laws (plan.Equal, which uses
 // digests where both pins have them); only if some candidate was registered
 // by digest alone is the pin hashed.
-func (m *machine) lookupJet(pi *pinInfo) error {
+// pinJet returns the jet of a law pin, looking it up the first time; nil
+// when it has none or jets are off.
+func (m *machine) pinJet(pi *pinInfo) *jetEntry {
+	if m.opts.NoJets {
+		return nil
+	}
+	if !pi.jetDone {
+		m.lookupJet(pi)
+	}
+	return pi.jet
+}
+
+func (m *machine) lookupJet(pi *pinInfo) {
 	pi.jetDone = true
 	builtinJets()
 	li := follow(pi.contents).x.(*lawInfo)
@@ -189,11 +201,11 @@ func (m *machine) lookupJet(pi *pinInfo) error {
 	cands := jets.byName[k]
 	jets.mu.RUnlock()
 	if len(cands) == 0 {
-		return nil
+		return
 	}
 	if d, ok := pi.pin.CachedDigest(); ok {
 		pi.jet = findJet(d, k)
-		return nil
+		return
 	}
 	needHash := false
 	for _, c := range cands {
@@ -207,19 +219,18 @@ func (m *machine) lookupJet(pi *pinInfo) error {
 			// and later lookups are one map access.
 			pi.pin.SetDigest(c.digest)
 			pi.jet = c
-			return nil
+			return
 		}
 	}
 	if !needHash {
-		return nil
+		return
 	}
 	d, err := merkle.Digest(pi.pin)
 	if err != nil {
 		// A pin that cannot be hashed cannot match a jet; its law runs.
-		return nil
+		return
 	}
 	pi.jet = findJet(d, k)
-	return nil
 }
 
 func findJet(d plan.Digest, k jetKey) *jetEntry {

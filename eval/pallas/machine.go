@@ -402,26 +402,19 @@ func (m *machine) run(root *node, nf bool) (*node, error) {
 				continue
 			case tagPin:
 				pi := head.x.(*pinInfo)
-				if !m.opts.NoJets {
-					if !pi.jetDone {
-						if err := m.lookupJet(pi); err != nil {
-							return nil, err
-						}
+				if jet := m.pinJet(pi); jet != nil {
+					m.stats.LawCalls++
+					m.stats.JetCalls++
+					o.flags |= fBusy
+					m.push(frame{k: kJet, base: int32(base), ar: int32(ar), o: o, jet: jet})
+					next, err := m.callJet(len(m.frames) - 1)
+					if err != nil {
+						return nil, err
 					}
-					if pi.jet != nil {
-						m.stats.LawCalls++
-						m.stats.JetCalls++
-						o.flags |= fBusy
-						m.push(frame{k: kJet, base: int32(base), ar: int32(ar), o: o, jet: pi.jet})
-						next, err := m.callJet(len(m.frames) - 1)
-						if err != nil {
-							return nil, err
-						}
-						if next != nil {
-							cur = next
-						}
-						continue
+					if next != nil {
+						cur = next
 					}
+					continue
 				}
 				m.stats.LawCalls++
 				if err := m.lawLoop(o, follow(pi.contents).x.(*lawInfo), base, ar); err != nil {

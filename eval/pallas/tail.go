@@ -155,15 +155,8 @@ func (m *machine) tailLaw(h *node) (*lawInfo, error) {
 		if c.tag != tagLaw {
 			return nil, nil
 		}
-		if !m.opts.NoJets {
-			if !pi.jetDone {
-				if err := m.lookupJet(pi); err != nil {
-					return nil, err
-				}
-			}
-			if pi.jet != nil {
-				return nil, nil
-			}
+		if m.pinJet(pi) != nil {
+			return nil, nil
 		}
 		return c.x.(*lawInfo), nil
 	}
