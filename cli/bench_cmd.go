@@ -51,13 +51,9 @@ func runBench(env *Env, args []string) error {
 		if err := bench.WriteReport(rep, dir); err != nil {
 			return err
 		}
-		fmt.Fprint(env.Stdout, bench.SummaryTable(rep))
-		return nil
+		return printBenchReport(env, rep, dir)
 	}
 	inProcess, _ := fs.GetBool("in-process")
-	if env.Getenv("PSTORE_BENCH_INPROC") == "1" {
-		inProcess = true
-	}
 	exe := ""
 	if !inProcess {
 		var err error
@@ -114,6 +110,21 @@ func runBench(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := printBenchReport(env, rep, out); err != nil {
+		return err
+	}
+	if len(rep.Errors) > 0 {
+		for _, e := range rep.Errors {
+			fmt.Fprintf(env.Stderr, "pstore bench: %s\n", e)
+		}
+		return WithCode(ExitIO, fmt.Errorf("%d suite(s) or figure(s) failed (see the report)", len(rep.Errors)))
+	}
+	return nil
+}
+
+// printBenchReport prints the report written to dir: the whole of it as
+// JSON (--json), else the summary table and the path of report.md.
+func printBenchReport(env *Env, rep *bench.Report, dir string) error {
 	if env.JSON {
 		b, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {
@@ -123,15 +134,9 @@ func runBench(env *Env, args []string) error {
 		return err
 	}
 	fmt.Fprint(env.Stdout, bench.SummaryTable(rep))
-	abs, _ := filepath.Abs(out)
-	fmt.Fprintf(env.Stdout, "\nreport: %s\n", filepath.Join(abs, "report.md"))
-	if len(rep.Errors) > 0 {
-		for _, e := range rep.Errors {
-			fmt.Fprintf(env.Stderr, "pstore bench: %s\n", e)
-		}
-		return WithCode(ExitIO, fmt.Errorf("%d suite(s) or figure(s) failed (see the report)", len(rep.Errors)))
-	}
-	return nil
+	abs, _ := filepath.Abs(dir)
+	_, err := fmt.Fprintf(env.Stdout, "\nreport: %s\n", filepath.Join(abs, "report.md"))
+	return err
 }
 
 // SuiteKnown reports whether name is a bench suite.

@@ -23,13 +23,14 @@ func TestBenchQuickTiny(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "report")
 	getenv := func(k string) string {
-		if k == "PSTORE_BENCH_TINY" || k == "PSTORE_BENCH_INPROC" {
-			return "1" // the test binary is not pstore: no child processes
+		if k == "PSTORE_BENCH_TINY" {
+			return "1"
 		}
 		return os.Getenv(k)
 	}
 	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), []string{"bench", "--quick", "--runs", "1", "--out", out}, strings.NewReader(""), &stdout, &stderr, getenv)
+	// --in-process: the test binary is not pstore, so no child processes.
+	code := Main(context.Background(), []string{"bench", "--quick", "--runs", "1", "--out", out, "--in-process"}, strings.NewReader(""), &stdout, &stderr, getenv)
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
@@ -132,6 +133,17 @@ func TestBenchQuickTiny(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "work")); !os.IsNotExist(err) {
 		t.Errorf("work directory left behind: %v", err)
+	}
+
+	// --replot redraws the report; with --json it prints it as JSON.
+	stdout.Reset()
+	stderr.Reset()
+	if code := Main(context.Background(), []string{"bench", "--replot", out, "--json"}, strings.NewReader(""), &stdout, &stderr, getenv); code != 0 {
+		t.Fatalf("replot: exit %d: %s", code, stderr.String())
+	}
+	var replot struct{ Figures []json.RawMessage }
+	if err := json.Unmarshal(stdout.Bytes(), &replot); err != nil || len(replot.Figures) != len(rep.Figures) {
+		t.Errorf("replot --json: %d figures, %v:\n%s", len(replot.Figures), err, stdout.String())
 	}
 }
 
