@@ -1,8 +1,8 @@
 package cli
 
 import (
-	"bufio"
 	"errors"
+	"os"
 	"runtime/debug"
 
 	"github.com/spf13/pflag"
@@ -49,15 +49,8 @@ func runRun(env *Env, args []string) error {
 	opts := runner.Options{Steps: eo.Steps, NoJets: eo.NoJets}
 	opts.Trace, _ = env.Flags.GetBool("trace")
 	opts.KeepGoing, _ = env.Flags.GetBool("keep-going")
-	// A state machine is a long-running allocation-heavy evaluation:
-	// collecting less often cuts CPU by a third to a half on compiler-like
-	// workloads (plan4 profiles), and the soft memory limit makes the
-	// collector work harder before the heap reaches it, so peak memory
-	// stays bounded.
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(1536 << 20))
-	in := bufio.NewReaderSize(env.Stdin, 1<<16)
-	_, err = runner.Run(env.Ctx, e, state, in, env.Stdout, env.Stderr, opts)
+	defer tuneGC(env)()
+	_, err = runner.Run(env.Ctx, e, state, env.Stdin, env.Stdout, env.Stderr, opts)
 	if err != nil {
 		var le *runner.LineError
 		if errors.As(err, &le) {
@@ -66,4 +59,27 @@ func runRun(env *Env, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// tuneGC sets the collector for a state machine, a long-running
+// allocation-heavy evaluation: collecting less often cuts CPU by a third
+// to a half on compiler-like workloads (plan4 profiles), and the soft
+// memory limit makes the collector work harder before the heap reaches
+// it, so peak memory stays bounded. A user who set GOGC or GOMEMLIMIT
+// tunes the collector themselves: then nothing changes. It returns the
+// function that restores the previous settings.
+func tuneGC(env *Env) (restore func()) {
+	getenv := env.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	gc := debug.SetGCPercent(400)
+	mem := debug.SetMemoryLimit(1536 << 20)
+	return func() {
+		debug.SetMemoryLimit(mem)
+		debug.SetGCPercent(gc)
+	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -41,5 +42,38 @@ func TestRunCommand(t *testing.T) {
 	}
 	if _, _, code := pstore(t, dir, "", "run"); code != ExitUsage {
 		t.Fatalf("no state: %d", code)
+	}
+}
+
+// TestTuneGC: run tunes the collector only when the user did not (GOGC,
+// GOMEMLIMIT), and restores the settings it changed.
+func TestTuneGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(1 << 40))
+	settings := func() (int, int64) {
+		gc := debug.SetGCPercent(100)
+		debug.SetGCPercent(gc)
+		return gc, debug.SetMemoryLimit(-1) // -1 reads it
+	}
+	for _, k := range []string{"GOGC", "GOMEMLIMIT"} {
+		env := &Env{Getenv: func(name string) string {
+			if name == k {
+				return "100"
+			}
+			return ""
+		}}
+		restore := tuneGC(env)
+		if gc, mem := settings(); gc != 100 || mem != 1<<40 {
+			t.Errorf("%s set: GOGC %d, limit %d", k, gc, mem)
+		}
+		restore()
+	}
+	restore := tuneGC(&Env{Getenv: func(string) string { return "" }})
+	if gc, mem := settings(); gc != 400 || mem != 1536<<20 {
+		t.Errorf("tuned: GOGC %d, limit %d", gc, mem)
+	}
+	restore()
+	if gc, mem := settings(); gc != 100 || mem != 1<<40 {
+		t.Errorf("restored: GOGC %d, limit %d", gc, mem)
 	}
 }
