@@ -1,13 +1,10 @@
 package torrent
 
 import (
-	"context"
 	"os"
 	"strconv"
 	"testing"
 	"time"
-
-	"pstore/plan"
 )
 
 // benchSize is the big-value size: 64 MiB by default, PSTORE_BENCH_MB to
@@ -107,6 +104,3 @@ func BenchmarkIncremental(b *testing.B) {
 	b.ReportMetric(float64(fetched)/float64(b.N), "data-bytes")
 	b.ReportMetric(float64(wire)/float64(b.N), "wire-bytes")
 }
-
-var _ = context.Background
-var _ plan.Value

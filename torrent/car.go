@@ -232,8 +232,10 @@ func parseCarHeader(h []byte) ([]cid.Cid, error) {
 // Import reads a CARv1 file into dst. Every pin block is verified against
 // its CID and must be canonical; pins are stored children first, in
 // batches, and a pin is stored only once its whole DAG is (in dst or
-// earlier in the file). Blocks with other codecs (raw pages from other
-// tools) are verified and skipped. Every root must be a pin whose DAG is
+// earlier in the file). A raw-codec block with a BLAKE3-256 CID (a page,
+// as other tools may write) is verified against its CID and skipped; a
+// block with any other CID (another codec or hash function) is
+// ErrCorrupt. Every root must be a pin whose DAG is
 // complete at the end. lim.MaxBody bounds one block.
 func Import(dst Sink, r io.Reader, lim Limits) (roots []cid.Cid, err error) {
 	br := bufio.NewReaderSize(r, 1<<20)

@@ -47,9 +47,10 @@
 // Seed (or SeedLayouts) serves the stream straight from a Source: a piece
 // read is a copy from the store's read-only mapping (pagestore.Store.Body
 // for bodies stored whole, Store.Page for paged bodies; no temporary file,
-// no intermediate buffer for whole pieces, see seedPiece.WriteTo); the last
-// 64 slices read are remembered, so the store's per-read page checksum is
-// not recomputed for every 16 KiB block a peer asks for. Every piece is
+// no intermediate buffer for whole pieces, see seedPiece.WriteTo); up to
+// 64 slices read are remembered (the cache is reset when full), so the
+// store's per-read page checksum is not recomputed for every 16 KiB block
+// a peer asks for. Every piece is
 // complete. Seeding several roots uses one client and one port.
 //
 // # Fetching and verification (invariant 3)

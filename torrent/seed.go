@@ -106,7 +106,8 @@ func (s *Seeder) Close() error {
 	return errors.Join(errs...)
 }
 
-// sliceCache remembers the last bodies and pages read: peers request a
+// sliceCache remembers up to sliceCacheSize bodies and pages read, and is
+// reset when full (a new slice then starts an empty map): peers request a
 // piece in 16 KiB blocks, and each store read of a page checks the whole
 // page's CRC. The slices are the store's (zero copy, valid until it is
 // closed), so the cache costs no copy.
