@@ -235,8 +235,8 @@ func parseCarHeader(h []byte) ([]cid.Cid, error) {
 // earlier in the file). A raw-codec block with a BLAKE3-256 CID (a page,
 // as other tools may write) is verified against its CID and skipped; a
 // block with any other CID (another codec or hash function) is
-// ErrCorrupt. Every root must be a pin whose DAG is
-// complete at the end. lim.MaxBody bounds one block.
+// ErrCorrupt. Every root must be a pin whose DAG is complete at the end.
+// lim.MaxBody bounds one block.
 func Import(dst Sink, r io.Reader, lim Limits) (roots []cid.Cid, err error) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	hl, err := binary.ReadUvarint(br)

@@ -50,8 +50,8 @@
 // no intermediate buffer for whole pieces, see seedPiece.WriteTo); up to
 // 64 slices read are remembered (the cache is reset when full), so the
 // store's per-read page checksum is not recomputed for every 16 KiB block
-// a peer asks for. Every piece is
-// complete. Seeding several roots uses one client and one port.
+// a peer asks for. Every piece is complete. Seeding several roots uses one
+// client and one port.
 //
 // # Fetching and verification (invariant 3)
 //
