@@ -45,7 +45,7 @@ func findPin(v plan.Value, name string) *plan.Pin {
 // Mod x y = Sub x (Mul y (Div x y)).
 func lawPins(t testing.TB) map[string]plan.Value {
 	load := func(n string) plan.Value {
-		v, err := loadSeed(vectorDir + "/" + n + ".seed")
+		v, err := seedRef(n + ".seed")
 		if err != nil {
 			t.Fatal(err)
 		}

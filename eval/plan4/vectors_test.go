@@ -1,109 +1,61 @@
 package plan4
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"pstore/eval"
+	"pstore/eval/evaltest"
 	"pstore/plan"
 	"pstore/seed"
 )
 
 const vectorDir = "../../../shared/vectors/plan4"
 
-var seedCache struct {
-	mu sync.Mutex
-	m  map[string]plan.Value
-}
-
-// loadSeed decodes a plan-di-c seed file (one hole, <0>) and evaluates the
-// tree with plan4 to its normal form (PLAN4.md section 9).
-func loadSeed(path string) (plan.Value, error) {
-	seedCache.mu.Lock()
-	defer seedCache.mu.Unlock()
-	if v, ok := seedCache.m[path]; ok {
-		return v, nil
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	v, err := LoadSeed(context.Background(), data, eval.Options{})
-	if err != nil {
-		return nil, err
-	}
-	r := eval.Result{Value: v}
-	if seedCache.m == nil {
-		seedCache.m = map[string]plan.Value{}
-	}
-	seedCache.m[path] = r.Value
-	return r.Value, nil
-}
+// seedRef resolves <name.seed> to the normal-form pin the file in
+// vectorDir evaluates to (PLAN4.md section 9), once per file.
+var seedRef = evaltest.SeedDir(vectorDir, func(data []byte) (plan.Value, error) {
+	return LoadSeed(context.Background(), data, eval.Options{})
+})
 
 func parseExpr(t testing.TB, src string) plan.Value {
 	t.Helper()
-	v, err := plan.ParseWith(src, plan.ParseOptions{SeedRef: func(name string) (plan.Value, error) {
-		return loadSeed(filepath.Join(vectorDir, name))
-	}})
+	v, err := plan.ParseWith(src, plan.ParseOptions{SeedRef: seedRef})
 	if err != nil {
 		t.Fatalf("parse %q: %v", src, err)
 	}
 	return v
 }
 
-type vcase struct {
-	line           int
-	expr, expected string
-	marker         string
-}
-
-func readCases(t testing.TB) []vcase {
-	f, err := os.Open(filepath.Join(vectorDir, "cases.tsv"))
+// TestVectors runs cases.tsv with jets off (TestVectorsConformance runs it
+// with jets on), but for the cases the laws alone take too long for.
+func TestVectors(t *testing.T) {
+	cases, err := evaltest.ReadCases(filepath.Join(vectorDir, "cases.tsv"))
 	if err != nil {
 		t.Fatal("vectors not available:", err)
 	}
-	defer f.Close()
-	var out []vcase
-	sc := bufio.NewScanner(f)
-	ln := 0
-	for sc.Scan() {
-		ln++
-		l := sc.Text()
-		if l == "" || strings.HasPrefix(l, "#") {
+	for _, c := range cases {
+		if slowWithoutJets(c.Expr) {
 			continue
 		}
-		parts := strings.Split(l, "\t")
-		c := vcase{line: ln, expr: parts[0], expected: parts[1]}
-		if len(parts) > 2 {
-			c.marker = parts[2]
+		v := parseExpr(t, c.Expr)
+		r, err := Evaluator{}.Eval(context.Background(), v, eval.Options{NoJets: true, Steps: 5_000_000})
+		if c.Want == "!error" {
+			if !evaltest.IsEvalFailure(err) {
+				t.Errorf("line %d (nojets): %s: want a crash, loop or budget error, got %v", c.Line, c.Expr, err)
+			}
+			continue
 		}
-		out = append(out, c)
-	}
-	return out
-}
-
-func TestVectors(t *testing.T) {
-	for _, nojets := range []bool{false, true} {
-		for _, c := range readCases(t) {
-			if nojets && slowWithoutJets(c.expr) {
-				continue
-			}
-			v := parseExpr(t, c.expr)
-			want := parseExpr(t, c.expected)
-			r, err := Evaluator{}.Eval(context.Background(), v, eval.Options{NoJets: nojets, Steps: 5_000_000})
-			if err != nil {
-				t.Errorf("line %d (nojets=%v): %s: %v", c.line, nojets, c.expr, err)
-				continue
-			}
-			if !plan.Equal(r.Value, want) {
-				t.Errorf("line %d (nojets=%v): %s\n got %s\nwant %s", c.line, nojets, c.expr, plan.String(r.Value), c.expected)
-			}
+		want := parseExpr(t, c.Want)
+		if err != nil {
+			t.Errorf("line %d (nojets): %s: %v", c.Line, c.Expr, err)
+			continue
+		}
+		if !plan.Equal(r.Value, want) {
+			t.Errorf("line %d (nojets): %s\n got %s\nwant %s", c.Line, c.Expr, plan.String(r.Value), c.Want)
 		}
 	}
 }
@@ -127,8 +79,6 @@ func slowWithoutJets(expr string) bool {
 	return false
 }
 
-var _ = errors.Is
-
 func TestLoadSeedErrors(t *testing.T) {
 	// Two holes: the plan-di-c loader accepts at most one.
 	bad := make([]byte, 40)
@@ -139,7 +89,7 @@ func TestLoadSeedErrors(t *testing.T) {
 	if _, err := LoadSeed(context.Background(), []byte{1, 2, 3}, eval.Options{}); !errors.Is(err, seed.ErrCorrupt) {
 		t.Fatal("short file accepted")
 	}
-	v, err := loadSeed(filepath.Join(vectorDir, "PinItem.seed"))
+	v, err := seedRef("PinItem.seed")
 	if err != nil {
 		t.Fatal(err)
 	}
