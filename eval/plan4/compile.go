@@ -267,13 +267,7 @@ func (m *machine) partialHead(h *node, maxRef uint64, n int) bool {
 		}
 		it := m.deref(c.fun)
 		if it.k == kNat {
-			ar := uint64(1)
-			if isSmall(it) && it.w == 1 {
-				ar = 3
-			} else if isSmall(it) && it.w == 3 {
-				ar = 6
-			}
-			return uint64(n) < ar
+			return uint64(n) < primArity(it)
 		}
 		c = it
 	}

@@ -399,15 +399,7 @@ func (m *machine) apply(f *node, args []*node, n *node, volatile bool) (x, v *no
 			item = m.deref(item)
 			switch item.k {
 			case kNat:
-				arity = 1
-				if isSmall(item) {
-					switch item.w {
-					case 1:
-						arity = 3
-					case 3:
-						arity = 6
-					}
-				}
+				arity = primArity(item)
 			case kLaw:
 				li := item.ext.(*lawInfo)
 				if !li.arityOK {
@@ -544,6 +536,21 @@ func (m *machine) apply(f *node, args []*node, n *node, volatile bool) (x, v *no
 		m.push(frame{op: opCase, args: ownArgs(callArgs, cvol)})
 		return callArgs[5], nil, nil
 	}
+}
+
+// primArity is the arity of a pinned nat (PLAN4.md section 2): 3 for <1>
+// (n a b), 6 for <3> (p l a z m o), 1 for any other (<0>, <2>, and the
+// nats above 3, which abort on their one argument).
+func primArity(item *node) uint64 {
+	if isSmall(item) {
+		switch item.w {
+		case 1:
+			return 3
+		case 3:
+			return 6
+		}
+	}
+	return 1
 }
 
 // gather returns the first r arguments of the call f args: those in f's
