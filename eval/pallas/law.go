@@ -180,26 +180,17 @@ func (m *machine) compileExpr(t plan.Value, nmax uint64, selfArity int) []instr 
 		h, as, ok := shape(t)
 		switch {
 		case ok && len(as) == 2 && isNatV(h, 0):
-			// Collect the chain of apply forms down the function side.
-			var xs []plan.Value
-			f := t
-			for {
-				h2, as2, ok2 := shape(f)
-				if !ok2 || len(as2) != 2 || !isNatV(h2, 0) {
-					break
-				}
-				xs = append(xs, as2[1])
-				f = as2[0]
-			}
-			// xs holds the arguments last first; emit f, then the
-			// arguments in order, then the call.
+			// The chain of apply forms down the function side: emit f,
+			// then the arguments in order, then the call (the stack
+			// takes them last first).
+			f, xs, _ := applyChain(t)
 			// When the function is a constant of known arity that the
 			// arguments do not saturate, the app is born a closure and
 			// never needs a look at its function part.
 			need := m.callNeed(f, len(xs), nmax, selfArity)
 			stack = append(stack, task{call: int32(len(xs)), need: need})
-			for _, x := range xs {
-				stack = append(stack, task{t: x})
+			for i := len(xs) - 1; i >= 0; i-- {
+				stack = append(stack, task{t: xs[i]})
 			}
 			stack = append(stack, task{t: f})
 		case ok && len(as) == 1 && isNatV(h, 2):
