@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -212,7 +213,8 @@ type rec struct {
 }
 
 // group is records that are written contiguously: a large body's new pages
-// then its manifest, or one whole body, or the refs record.
+// then its manifest, or a batch's pages from PutPage, or one whole body, or
+// the refs record.
 type group struct {
 	recs   []rec
 	index  bool     // false for the refs record
@@ -244,47 +246,35 @@ func (b *Batch) Commit() error {
 	m.offered += b.offered
 
 	// Decide what to write, dropping what is now stored (another batch may
-	// have committed it since PutBody or PutPage). Pages from PutPage come
-	// first, packed back to back in one group (pages given in body order
-	// stay contiguous), so that a large body later in the batch finds them
-	// already written and only lists them.
-	var groups []group
+	// have committed it since PutBody or PutPage). Large bodies come first,
+	// each written back to back with its new pages, so a body given whole
+	// is contiguous even when some of its pages were also given to PutPage
+	// in this batch; then the pages from PutPage, packed back to back in one
+	// group (pages given in body order stay contiguous); then whole bodies.
+	// commitLocked drops a page or whole body that a large body of this
+	// commit already wrote as one of its pages, and counts what it writes.
+	var groups, wholes []group
 	pages := group{index: true}
 	for i := range b.items {
 		it := &b.items[i]
-		if !it.page {
-			continue
-		}
 		if _, ok, err := s.lookup(v, it.d); err != nil {
 			return err
 		} else if ok {
 			continue
 		}
-		pages.recs = append(pages.recs, rec{e: entry{d: it.d, n: uint32(len(it.body)), kind: kindPage, crc: it.crc}, data: it.body})
-		m.pages++
-		m.stored += uint64(len(it.body))
+		switch {
+		case it.page:
+			pages.recs = append(pages.recs, rec{e: entry{d: it.d, n: uint32(len(it.body)), kind: kindPage, crc: it.crc}, data: it.body})
+		case it.large():
+			groups = append(groups, group{index: true, stream: it})
+		default:
+			wholes = append(wholes, group{index: true, recs: []rec{{e: entry{d: it.d, n: uint32(len(it.body)), kind: kindWhole, crc: it.crc}, data: it.body}}})
+		}
 	}
 	if len(pages.recs) > 0 {
 		groups = append(groups, pages)
 	}
-	for i := range b.items {
-		it := &b.items[i]
-		if it.page {
-			continue
-		}
-		if _, ok, err := s.lookup(v, it.d); err != nil {
-			return err
-		} else if ok {
-			continue
-		}
-		if !it.large() {
-			groups = append(groups, group{index: true, recs: []rec{{e: entry{d: it.d, n: uint32(len(it.body)), kind: kindWhole, crc: it.crc}, data: it.body}}})
-			m.pins++
-			m.stored += uint64(len(it.body))
-			continue
-		}
-		groups = append(groups, group{index: true, stream: it})
-	}
+	groups = append(groups, wholes...)
 	refsChanged := false
 	var newRefs map[string]plan.Digest
 	if len(b.refs) > 0 {
@@ -357,15 +347,20 @@ func (s *Store) writerRefs(v *view) (map[string]plan.Digest, error) {
 }
 
 // commitLocked lays out groups after the committed end of the active
-// segment, writes them, the index and the commit record m (whose counters
-// the caller updated). Holds wmu.
+// segment, writes them, the index and the commit record m (the caller
+// updated its offered bytes; commitLocked counts the records it writes).
+// Each byte string is written once (one namespace): a large body lists a
+// page equal to a record written before it, and a record equal to a page
+// of a large body before it is dropped. Holds wmu.
 func (s *Store) commitLocked(v *view, m meta, groups []group) error {
 	// An upper bound on the entries, to reserve room for the intent record
 	// before the number of new pages is known.
 	maxEntries := uint64(0)
+	streams := 0
 	for _, g := range groups {
 		if g.stream != nil {
 			maxEntries += uint64(len(g.stream.body))/PageMin + 2
+			streams++
 		} else if g.index {
 			maxEntries += uint64(len(g.recs))
 		}
@@ -381,20 +376,38 @@ func (s *Store) commitLocked(v *view, m meta, groups []group) error {
 	w := &segWriter{s: s}
 	var entries []*entry
 	var refsRec *rec
-	pageSeen := map[plan.Digest]bool{}
+	// Digests written so far in this commit, kept only when it has a large
+	// body: its pages, and records of other groups while a large body is
+	// still to come (it lists such a record instead of writing an equal
+	// page again).
+	var pageSeen map[plan.Digest]bool
+	if streams > 0 {
+		pageSeen = map[plan.Digest]bool{}
+	}
 	for gi := range groups {
 		g := &groups[gi]
 		if g.stream == nil {
+			if g.index && len(pageSeen) > 0 {
+				g.recs = slices.DeleteFunc(g.recs, func(r rec) bool { return pageSeen[r.e.d] })
+				if len(g.recs) == 0 {
+					continue
+				}
+			}
 			seg, pos = layoutGroup(g, seg, pos, segMax)
 			for ri := range g.recs {
 				r := &g.recs[ri]
 				w.write(r.e.seg, r.e.off, r.data)
-				if g.index {
-					entries = append(entries, &r.e)
-					// One namespace of byte strings: a page of a large
-					// body later in this commit that equals this record
-					// (a page from PutPage, or a whole body) is not
-					// written again.
+				if !g.index {
+					continue
+				}
+				entries = append(entries, &r.e)
+				if r.e.kind == kindPage {
+					m.pages++
+				} else {
+					m.pins++
+				}
+				m.stored += uint64(r.e.n)
+				if streams > 0 {
 					pageSeen[r.e.d] = true
 				}
 			}
@@ -403,6 +416,7 @@ func (s *Store) commitLocked(v *view, m meta, groups []group) error {
 			}
 			continue
 		}
+		streams--
 		it := g.stream
 		if bound := uint64(len(it.body)) + manifestHdr + manifestEntry*(uint64(len(it.body))/PageMin+1); pos > 0 && pos+bound > segMax {
 			seg, pos = seg+1, 0

@@ -98,8 +98,9 @@
 //     be shorter). The new pages of a body are written back to back (no
 //     padding), the first one 8-byte aligned, so a body written at once is
 //     contiguous. Pages stored alone (Batch.PutPage, 1 byte ... 256 KiB)
-//     are written the same way: those of one batch back to back, before
-//     its bodies.
+//     are written the same way: those of one batch back to back, after
+//     its large bodies (a page that one of them contains is written with
+//     that body, not again).
 //   - Page list (kind 2), 8-aligned: u64 body length, u32 page count, u32
 //     zero, then per page 32-byte page digest, u32 size, u32 zero.
 //   - Refs (named by the commit record, not indexed): u32 count, u32 zero,
@@ -160,12 +161,16 @@
 // The order:
 //
 //  1. Reserve room for the intent record at activeLen (an upper bound on
-//     the number of new entries), then append the records: pages from
-//     PutPage first, then bodies; large bodies are chunked and hashed in a
-//     pipeline with their writes, and only pages not already stored (or
-//     written earlier in the same commit) are written. Then choose the slots of the
-//     new entries and write the intent record listing them; fdatasync
-//     every segment written (and the directory if a segment was created).
+//     the number of new entries), then append the records: large bodies
+//     first, chunked and hashed in a pipeline with their writes, then
+//     pages from PutPage, then whole bodies. Only byte strings not already
+//     stored (or written earlier in the same commit) are written, so a
+//     page or whole body equal to a page of a large body in the batch is
+//     stored once, and a large body given whole is contiguous even when
+//     some of its pages were given to PutPage in the same batch. Then
+//     choose the slots of the new entries and write the intent record
+//     listing them; fdatasync every segment written (and the directory if
+//     a segment was created).
 //  2. Write the slots into the index file (whole 4 KiB pages, read from
 //     the mapping and modified), fdatasync. Or, when growing, write the
 //     new index file, fdatasync it and the directory.

@@ -260,3 +260,101 @@ func TestPutPageErrors(t *testing.T) {
 		t.Fatalf("read-only: %v", err)
 	}
 }
+
+// TestPutPageSameBatchContiguous puts every other page of a large body and
+// the body in one batch, pages before the body and after it: the body is
+// written whole, back to back, so Body returns a slice of the mapping (the
+// same bytes on every call), and each page is stored once.
+func TestPutPageSameBatchContiguous(t *testing.T) {
+	for _, pagesFirst := range []bool{true, false} {
+		s, _ := openTest(t, Options{NoSync: true})
+		r := rand.New(rand.NewSource(25))
+		d, body := bodyOf(t, bigNatPin(append(randBytes(r, 2<<20), 1)))
+		pages := splitPages(body)
+		b := s.NewBatch()
+		putSome := func() {
+			for i := 1; i < len(pages); i += 2 {
+				if err := b.PutPage(merkle.HashBytes(pages[i]), pages[i]); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if pagesFirst {
+			putSome()
+		}
+		if err := b.PutBody(d, body); err != nil {
+			t.Fatal(err)
+		}
+		if !pagesFirst {
+			putSome()
+		}
+		if err := b.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		st, _ := s.Stat()
+		if st.Pages != uint64(len(pages)) || st.Pins != 1 || st.BytesStored != uint64(len(body)) {
+			t.Fatalf("pages first %v: %+v (%d pages, %d bytes)", pagesFirst, st, len(pages), len(body))
+		}
+		for _, p := range pages {
+			if n := countEntries(s, merkle.HashBytes(p)); n != 1 {
+				t.Fatalf("pages first %v: page stored %d times", pagesFirst, n)
+			}
+		}
+		b1, err := s.Body(d)
+		if err != nil || !bytes.Equal(b1, body) {
+			t.Fatalf("pages first %v: Body: %v", pagesFirst, err)
+		}
+		if b2, _ := s.Body(d); &b1[0] != &b2[0] {
+			t.Fatalf("pages first %v: body not contiguous (Body copies it)", pagesFirst)
+		}
+	}
+}
+
+// TestWholeBodyEqualsPageSameBatch puts a large body and, as a whole body,
+// the bytes of one of its pages in one batch, in both orders: one namespace
+// of byte strings, so the bytes are stored once (one index entry, counted
+// once), both read back, and the large body stays contiguous.
+func TestWholeBodyEqualsPageSameBatch(t *testing.T) {
+	for _, wholeFirst := range []bool{true, false} {
+		s, _ := openTest(t, Options{NoSync: true})
+		r := rand.New(rand.NewSource(26))
+		d, body := bodyOf(t, bigNatPin(append(randBytes(r, 2<<20), 1)))
+		pages := splitPages(body)
+		w := pages[len(pages)/2]
+		wd := merkle.HashBytes(w)
+		b := s.NewBatch()
+		if wholeFirst {
+			if err := b.PutBody(wd, w); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := b.PutBody(d, body); err != nil {
+			t.Fatal(err)
+		}
+		if !wholeFirst {
+			if err := b.PutBody(wd, w); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := b.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if n := countEntries(s, wd); n != 1 {
+			t.Fatalf("whole first %v: the bytes have %d index entries", wholeFirst, n)
+		}
+		st, _ := s.Stat()
+		if st.Pages != uint64(len(pages)) || st.BytesStored != uint64(len(body)) {
+			t.Fatalf("whole first %v: %+v (%d pages, %d bytes)", wholeFirst, st, len(pages), len(body))
+		}
+		if got, err := s.Body(wd); err != nil || !bytes.Equal(got, w) {
+			t.Fatalf("whole first %v: Body of the page-sized body: %v", wholeFirst, err)
+		}
+		b1, err := s.Body(d)
+		if err != nil || !bytes.Equal(b1, body) {
+			t.Fatalf("whole first %v: Body: %v", wholeFirst, err)
+		}
+		if b2, _ := s.Body(d); &b1[0] != &b2[0] {
+			t.Fatalf("whole first %v: large body not contiguous (Body copies it)", wholeFirst)
+		}
+	}
+}
