@@ -201,7 +201,7 @@ func (m *machine) finish2(id jetID, a, b *node) (x, v *node, err error) {
 	return nil, v, err
 }
 
-// natCast is N(x): the nat, or nil for 0 when x is not a nat.
+// natCast is N(x): the nat, or the nat 0 when x is not a nat.
 func natCast(n *node) *node {
 	if n.k == kNat {
 		return n

@@ -17,14 +17,14 @@ const (
 	opAppN   uint8 = iota // the head of n is evaluated: apply it to n.args, update n
 	opApply               // apply the value to args (no node to update)
 	opUpdate              // overwrite n with the value
-	opInc                 // <2>: x+1
+	opInc                 // <2>: x+1; n, when set, is the node to update with it
 	opCase                // <3>: dispatch on the examined value; args: p l a z m o
 	opPin                 // <0>: pin the NF value
 	opLaw                 // <1>: i = stage (0: body NF done, 1: arity, 2: name); args: n a b
 	opNF1                 // normalize the value
 	opNF2                 // normalizing n: i = next argument (-1: function part first)
-	opJet2                // arithmetic jet: i = stage; n = the jet pin; args: x y
-	opCmp                 // Cmp jet: aux = *cmpState
+	opJet2                // a jet evaluating its arguments: i = jet id<<8 | next argument; n = the jet pin; args: x y
+	opCmp                 // Cmp or Eql jet: aux = *cmpState
 	opTrace               // Trace jet, x normalized: args: x y
 	opCrash               // a pinned nat above 3 was called: n = the nat; the payload is normalized
 )
@@ -49,14 +49,13 @@ type machine struct {
 	lawMemo map[*plan.Law]*node
 	appMemo map[*plan.App]*node // input thunks
 
-	opts   eval.Options
-	jets   bool
-	stats  eval.Stats
-	budget int64 // steps left when opts.Steps > 0
-	done   <-chan struct{}
-	ctx    context.Context
-	tick   int32
-	stop   error // ErrBudget / ErrCanceled cause when stopped
+	opts  eval.Options
+	jets  bool
+	stats eval.Stats
+	done  <-chan struct{}
+	ctx   context.Context
+	tick  int32
+	stop  error // ErrBudget / ErrCanceled cause when stopped
 	// stopX / stopV: when stopped, the node that was about to be
 	// evaluated, or the value that was being returned to the top frame.
 	stopX, stopV *node

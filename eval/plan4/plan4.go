@@ -39,7 +39,7 @@ func (Evaluator) Eval(ctx context.Context, v plan.Value, opts eval.Options) (eva
 	}
 	if opts.WHNF {
 		// Below a WHNF value there may be thunks, shared or cyclic:
-		// write it plainly when it is a tree, else as a let graph.
+		// write it plainly when it is acyclic, else as a let graph.
 		if v, cyclic := m.exportGraph(r, true); !cyclic {
 			return eval.Result{Value: v, Stats: m.stats}, nil
 		}

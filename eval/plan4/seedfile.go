@@ -11,7 +11,8 @@ import (
 
 // LoadSeed reads a plan-di-c seed file (PLAN4.md section 9): it decodes the
 // tree with its one hole filled with <0>, then evaluates the tree to normal
-// form, which is what builds its pins and laws (and works out their jets).
+// form, which is what builds its pins and laws. The value returned carries
+// no jets: each Eval that is given it works out its pins' jets again.
 // opts bounds that evaluation (its WHNF field is ignored). Decoding errors
 // wrap seed.ErrCorrupt; evaluation errors are the evaluator's.
 func LoadSeed(ctx context.Context, data []byte, opts eval.Options) (plan.Value, error) {
