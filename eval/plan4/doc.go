@@ -24,8 +24,10 @@
 //     and residual construction all use explicit stacks. The explicit
 //     stack is bounded (maxFrames); a runaway recursion ends with a
 //     *eval.StoppedError wrapping eval.ErrBudget (no residual).
-//   - Memory is bounded by the live graph plus the explicit stack: popped
-//     frames are cleared when an evaluation returns.
+//   - Memory is bounded by the live graph plus the explicit stack, and
+//     popped frames keep nothing alive past an evaluation: Eval's machine
+//     is dropped whole when it returns, and a session clears its stacks
+//     after each input.
 //   - Budgets and cancellation stop at a step boundary with a
 //     *eval.StoppedError whose Residual is a plain value with the same
 //     result: the frames are turned back into the expressions they stand
