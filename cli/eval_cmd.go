@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ipfs/go-cid"
 	"github.com/spf13/pflag"
 
 	"pstore/eval"
@@ -58,13 +59,22 @@ func EvaluatorOf(env *Env) (eval.Evaluator, eval.Options, error) {
 	if err != nil {
 		return nil, eval.Options{}, Usagef("%v", err)
 	}
+	opts, err := budgetOf(env)
+	if err != nil {
+		return nil, opts, err
+	}
+	return e, opts, nil
+}
+
+// budgetOf returns the options of --steps and --no-jets (AddBudgetFlags).
+func budgetOf(env *Env) (eval.Options, error) {
 	var opts eval.Options
 	opts.Steps, _ = env.Flags.GetInt64("steps")
 	if opts.Steps < 0 {
-		return nil, opts, Usagef("--steps must not be negative")
+		return opts, Usagef("--steps must not be negative")
 	}
 	opts.NoJets, _ = env.Flags.GetBool("no-jets")
-	return e, opts, nil
+	return opts, nil
 }
 
 // exprArg joins the expression arguments, or reads stdin for "-" or none.
@@ -105,9 +115,9 @@ func runEval(env *Env, args []string) error {
 		return err
 	}
 	if susp, _ := env.Flags.GetBool("suspend"); susp {
-		res, err := runSuspendable(env, sc, func() (suspend.Outcome, error) {
+		res, err := runSuspendable(env, sc, cid.Undef, true, func() (suspend.Outcome, error) {
 			return suspend.Run(env.Ctx, e, v, opts)
-		}, "")
+		})
 		if err != nil {
 			return err
 		}

@@ -49,10 +49,14 @@ func init() {
 	})
 }
 
-// runSuspendable evaluates v, with --suspend turning a stop into a stored
-// job. It returns the evaluation result when it finished; when it was
-// suspended it has stored the job and returns the exit-3 error.
-func runSuspendable(env *Env, sc *storeCache, run func() (suspend.Outcome, error), oldRef string) (eval.Result, error) {
+// runSuspendable runs a computation that a step budget or Ctrl-C may stop.
+// from is the job it continues (cid.Undef for a fresh evaluation). It
+// returns the result when the run finished. When it stopped: with keep
+// (--suspend), it stores the new job under jobs/CID (replacing from's
+// ref), prints its CID and returns the exit-3 error; without keep (only
+// when resuming) the stop is a failure, as for eval, and from is left
+// unchanged.
+func runSuspendable(env *Env, sc *storeCache, from cid.Cid, keep bool, run func() (suspend.Outcome, error)) (eval.Result, error) {
 	out, err := run()
 	res := eval.Result{Value: out.Value, Stats: out.Stats}
 	if showStats, _ := env.Flags.GetBool("stats"); showStats {
@@ -64,6 +68,13 @@ func runSuspendable(env *Env, sc *storeCache, run func() (suspend.Outcome, error
 	}
 	if out.Done() {
 		return res, nil
+	}
+	if !keep {
+		return res, fmt.Errorf("%w after %d steps (the job %s is unchanged; use --suspend to keep the progress)", out.Cause, out.Stats.Steps, from)
+	}
+	oldRef := ""
+	if from.Defined() {
+		oldRef = JobsRefPrefix + from.String()
 	}
 	c, err := storeJob(env, sc, out.Suspended, oldRef)
 	if err != nil {
@@ -143,84 +154,68 @@ func runResume(env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var opts eval.Options
-	opts.Steps, _ = env.Flags.GetInt64("steps")
-	if opts.Steps < 0 {
-		return Usagef("--steps must not be negative")
+	opts, err := budgetOf(env)
+	if err != nil {
+		return err
 	}
-	opts.NoJets, _ = env.Flags.GetBool("no-jets")
-	susp, _ := env.Flags.GetBool("suspend")
+	keep, _ := env.Flags.GetBool("suspend")
 	sc := &storeCache{env: env, readOnly: true}
 	defer sc.Close()
 	st, err := sc.get()
 	if err != nil {
 		return err
 	}
-	p, err := st.Get(c)
+	job, err := jobAt(st, c)
 	if err != nil {
 		return err
 	}
-	item, err := p.Item()
+	res, err := runSuspendable(env, sc, c, keep, func() (suspend.Outcome, error) {
+		return suspend.ResumeJob(env.Ctx, job, opts)
+	})
 	if err != nil {
 		return err
 	}
-	job, err := suspend.Decode(item)
-	if err != nil {
-		return fmt.Errorf("%s: %w", c, err)
+	// Print while the store is open (the value may alias its mapping).
+	// Then drop the finished job's ref; a job fetched or imported may have
+	// none, and then the store is not opened for writing.
+	if err := printEvalResult(env, sc, res); err != nil {
+		return err
 	}
 	ref := JobsRefPrefix + c.String()
-	var res eval.Result
-	if susp {
-		res, err = runSuspendable(env, sc, func() (suspend.Outcome, error) {
-			return suspend.ResumeJob(env.Ctx, job, opts)
-		}, ref)
-		if err != nil || res.Value == nil {
-			return err
-		}
-	} else {
-		out, err := suspend.ResumeJob(env.Ctx, job, eval.Options{Steps: opts.Steps, NoJets: opts.NoJets})
-		if showStats, _ := env.Flags.GetBool("stats"); showStats {
-			s := out.Stats
-			fmt.Fprintf(env.Stderr, "steps %d (%d over the job), law calls %d, jet calls %d, pins loaded %d\n", s.Steps, out.Steps, s.LawCalls, s.JetCalls, s.PinsLoaded)
-		}
-		if err != nil {
-			return EvalError(err)
-		}
-		if !out.Done() {
-			// Without --suspend a stop is a failure, as for eval; the
-			// job stays where it was.
-			return fmt.Errorf("%w after %d steps (the job %s is unchanged; use --suspend to keep the progress)", out.Cause, out.Stats.Steps, c)
-		}
-		res = eval.Result{Value: out.Value, Stats: out.Stats}
-	}
-	// Print while the store is open (the value may alias its mapping),
-	// then drop the finished job's ref.
-	if env.JSON {
-		text, perr := plan.Sprint(res.Value, plan.PrintOptions{})
-		if perr != nil {
-			return perr
-		}
-		if err := json.NewEncoder(env.Stdout).Encode(map[string]any{"value": text, "steps": res.Stats.Steps}); err != nil {
-			return err
-		}
-	} else {
-		inline, _ := env.Flags.GetBool("inline")
-		if err := PrintValue(env, env.Stdout, res.Value, inline); err != nil {
-			return err
-		}
-	}
+	_, rerr := st.Ref(ref)
 	sc.Close()
+	if errors.Is(rerr, pagestore.ErrNotFound) {
+		return nil
+	}
+	if rerr != nil {
+		return rerr
+	}
 	w, err := OpenStore(env, false)
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	if _, err := w.Ref(ref); err != nil {
-		return nil // not held under jobs/ (e.g. fetched): nothing to drop
+	if err := w.DeleteRef(ref); err != nil && !errors.Is(err, pagestore.ErrNotFound) {
+		return err // not found: a concurrent resume of the job dropped it
 	}
-	b := w.NewBatch()
-	b.DeleteRef(ref)
-	return b.Commit()
+	return nil
+}
+
+// jobAt loads the suspended computation stored as pin c.
+func jobAt(st *pagestore.Store, c cid.Cid) (*suspend.Job, error) {
+	p, err := st.Get(c)
+	if err != nil {
+		return nil, err
+	}
+	v, err := p.Item()
+	if err != nil {
+		return nil, err
+	}
+	j, err := suspend.Decode(v)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c, err)
+	}
+	return j, nil
 }
 
 // jobInfo describes one suspended computation for `pstore jobs`.
