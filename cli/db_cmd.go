@@ -466,13 +466,9 @@ func dbReplay(env *Env, name string) error {
 }
 
 func dbList(env *Env) error {
-	st, err := readStore(env)
+	st, err := openStoreIfAny(env)
 	if err != nil {
-		if errors.Is(err, pagestore.ErrNoStore) {
-			st = nil
-		} else {
-			return err
-		}
+		return err
 	}
 	var list []db.Status
 	if st != nil {

@@ -62,6 +62,16 @@ func OpenStore(env *Env, readOnly bool) (*pagestore.Store, error) {
 	return st, nil
 }
 
+// openStoreIfAny opens the store read-only, or returns nil, nil if there is
+// none yet (a listing of a store never written is empty, not an error).
+func openStoreIfAny(env *Env) (*pagestore.Store, error) {
+	st, err := OpenStore(env, true)
+	if errors.Is(err, pagestore.ErrNoStore) {
+		return nil, nil
+	}
+	return st, err
+}
+
 func waitOf(o pagestore.Options) time.Duration {
 	if o.Wait == 0 {
 		return pagestore.DefaultWait

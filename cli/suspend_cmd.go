@@ -230,60 +230,17 @@ func runJobs(env *Env, args []string) error {
 	if len(args) != 0 {
 		return Usagef("jobs takes no arguments")
 	}
-	jobs := []jobInfo{}
-	st, err := OpenStore(env, true)
-	if err != nil && !errors.Is(err, pagestore.ErrNoStore) {
+	st, err := openStoreIfAny(env)
+	if err != nil {
 		return err
 	}
-	if err != nil {
-		st = nil
-	}
+	jobs := []jobInfo{}
 	if st != nil {
 		defer st.Close()
-		refs, err := st.Refs()
-		if err != nil {
+		if jobs, err = listJobs(st); err != nil {
 			return err
 		}
-		for name, d := range refs {
-			if !strings.HasPrefix(name, JobsRefPrefix) {
-				continue
-			}
-			c := merkle.CIDOf(d)
-			v, err := st.LoadPin(d)
-			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-			j, err := suspend.Decode(v)
-			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-			jobs = append(jobs, jobInfo{CID: c.String(), Ref: name, Evaluator: j.Evaluator, Steps: j.Steps})
-		}
 	}
-	if st != nil {
-		// Pending inputs of databases (db.CreateOptions.OnBudget).
-		dbs, err := db.List(st)
-		if err != nil {
-			return err
-		}
-		for _, s := range dbs {
-			if s.PendingJob == "" {
-				continue
-			}
-			info := jobInfo{CID: s.PendingJob, Ref: db.RefPrefix + s.Name, Evaluator: s.Evaluator}
-			if c, err := merkle.ParseCID(s.PendingJob); err == nil {
-				if p, err := st.Get(c); err == nil {
-					if v, err := p.Item(); err == nil {
-						if j, err := suspend.Decode(v); err == nil {
-							info.Steps = j.Steps
-						}
-					}
-				}
-			}
-			jobs = append(jobs, info)
-		}
-	}
-	sort.Slice(jobs, func(a, b int) bool { return jobs[a].CID < jobs[b].CID })
 	if env.JSON {
 		return json.NewEncoder(env.Stdout).Encode(jobs)
 	}
@@ -291,4 +248,49 @@ func runJobs(env *Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "%s\t%s\t%d steps\n", j.CID, j.Evaluator, j.Steps)
 	}
 	return nil
+}
+
+// listJobs returns the suspended computations held under st's roots, by
+// CID: jobs/ refs, and the pending inputs of databases
+// (db.CreateOptions.OnBudget). A job that does not load is an error: it
+// is held under a root, so the store is damaged.
+func listJobs(st *pagestore.Store) ([]jobInfo, error) {
+	jobs := []jobInfo{}
+	add := func(ref string, c cid.Cid) error {
+		j, err := jobAt(st, c)
+		if err != nil {
+			return fmt.Errorf("%s: %w", ref, err)
+		}
+		jobs = append(jobs, jobInfo{CID: c.String(), Ref: ref, Evaluator: j.Evaluator, Steps: j.Steps})
+		return nil
+	}
+	refs, err := st.Refs()
+	if err != nil {
+		return nil, err
+	}
+	for name, d := range refs {
+		if strings.HasPrefix(name, JobsRefPrefix) {
+			if err := add(name, merkle.CIDOf(d)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	dbs, err := db.List(st)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range dbs {
+		if s.PendingJob == "" {
+			continue
+		}
+		c, err := merkle.ParseCID(s.PendingJob)
+		if err != nil {
+			return nil, err
+		}
+		if err := add(db.RefPrefix+s.Name, c); err != nil {
+			return nil, err
+		}
+	}
+	sort.Slice(jobs, func(a, b int) bool { return jobs[a].CID < jobs[b].CID })
+	return jobs, nil
 }
